@@ -1,0 +1,68 @@
+# crest: checkpoint/restore for Linux process trees.
+#   make deps    install build/test dependencies (Debian, as root), then build
+#   make         build ./crest, libcrest.a and the test programs
+#   make test    run the C/R test suite (as root)
+#   make bench   run the benchmarks
+CC      ?= gcc
+BUILD   := build
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -fno-strict-aliasing \
+           -D_GNU_SOURCE -Iinclude -Ilib -I$(BUILD)/images
+SAN     ?=
+CFLAGS  += $(SAN)
+LDLIBS  := -lprotobuf-c -lxxhash
+
+PROTOS  := $(wildcard images/*.proto)
+PB_C    := $(patsubst images/%.proto,$(BUILD)/images/%.pb-c.c,$(PROTOS))
+PB_H    := $(PB_C:.c=.h)
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC)) $(PB_C:.c=.o)
+TEST_SRC := $(wildcard tests/progs/*.c)
+TEST_BIN := $(patsubst tests/progs/%.c,tests/bin/%,$(TEST_SRC))
+TEST_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -Itests/lib
+
+all: crest tests
+
+crest: $(BUILD)/cli/crest.o $(BUILD)/libcrest.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libcrest.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/images/%.pb-c.c $(BUILD)/images/%.pb-c.h: images/%.proto
+	@mkdir -p $(BUILD)/images
+	protoc-c --c_out=$(BUILD)/images -Iimages $<
+
+$(BUILD)/images/%.pb-c.o: $(BUILD)/images/%.pb-c.c
+	$(CC) $(filter-out -Werror,$(CFLAGS)) -c -o $@ $<
+
+$(BUILD)/lib/%.o: lib/%.c $(PB_H) $(wildcard lib/*.h) include/crest.h
+	@mkdir -p $(BUILD)/lib
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/cli/%.o: cli/%.c include/crest.h
+	@mkdir -p $(BUILD)/cli
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+tests: $(TEST_BIN)
+
+tests/bin/%: tests/progs/%.c $(wildcard tests/lib/*.h) $(wildcard tests/lib/*.c)
+	@mkdir -p tests/bin
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(wildcard tests/lib/*.c) -lrt -lpthread
+
+deps:
+	bash scripts/deps.sh
+	$(MAKE) all
+
+test: all
+	bash tests/run
+
+bench: all
+	bash bench/run
+
+clean:
+	rm -rf $(BUILD) crest tests/bin
+
+.PHONY: all tests deps test bench clean
+.SECONDARY: $(PB_C) $(PB_H)

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/* crest: the command line.  Parses options, calls libcrest, prints. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "crest.h"
+
+static const char *usage_main =
+	"usage: crest COMMAND [OPTIONS]\n"
+	"\n"
+	"Checkpoint/restore of Linux processes.\n"
+	"\n"
+	"commands:\n"
+	"  dump     -t PID -D DIR   freeze PID, write its state to DIR, kill it\n"
+	"  restore  -D DIR          recreate the process from DIR (same pid)\n"
+	"  show     DIR             print the images of DIR (--json for JSON)\n"
+	"  check                    check the kernel features crest needs\n"
+	"\n"
+	"`crest COMMAND --help` describes each command's options.\n";
+
+static const char *usage_dump =
+	"usage: crest dump -t PID -D DIR [options]\n"
+	"\n"
+	"  -t, --tree PID        the process to dump\n"
+	"  -D, --images-dir DIR  where to write the images (created if needed)\n"
+	"  -R, --leave-running   let the process continue after the dump\n"
+	"  -j, --shell-job       the process's stdio is our terminal: allow it\n"
+	"  -v, --verbose         more messages (-vv: debug)\n"
+	"  -o, --log-file FILE   also write the full log to FILE\n"
+	"\n"
+	"The full log is always kept as DIR/dump.log.\n"
+	"Exit status: 0 on success, 1 on failure (the process is left running).\n";
+
+static const char *usage_restore =
+	"usage: crest restore -D DIR [options]\n"
+	"\n"
+	"  -D, --images-dir DIR  the images to restore\n"
+	"  -d, --restore-detached  return once the process runs again; otherwise\n"
+	"                        crest waits for it, forwards SIGINT/SIGTERM to it\n"
+	"                        and exits with its exit status\n"
+	"  -j, --shell-job       give the process crest's terminal as its stdio\n"
+	"      --pid-wait MS     wait up to MS ms for a busy pid (default 5000)\n"
+	"  -v, --verbose         more messages (-vv: debug)\n"
+	"  -o, --log-file FILE   also write the full log to FILE\n"
+	"\n"
+	"The full log is always kept as DIR/restore.log.\n";
+
+static const char *usage_show =
+	"usage: crest show [--json] DIR\n"
+	"\n"
+	"Print every image of DIR, verified against its checksum.\n"
+	"  --json   one JSON document instead of the human view\n";
+
+static const char *usage_check =
+	"usage: crest check [-v]\n"
+	"\n"
+	"Check the kernel features crest needs and whether they work here.\n";
+
+enum { OPT_PID_WAIT = 1000, OPT_JSON };
+
+static const struct option long_opts[] = {
+	{ "tree", required_argument, 0, 't' },
+	{ "images-dir", required_argument, 0, 'D' },
+	{ "leave-running", no_argument, 0, 'R' },
+	{ "restore-detached", no_argument, 0, 'd' },
+	{ "shell-job", no_argument, 0, 'j' },
+	{ "verbose", no_argument, 0, 'v' },
+	{ "log-file", required_argument, 0, 'o' },
+	{ "pid-wait", required_argument, 0, OPT_PID_WAIT },
+	{ "json", no_argument, 0, OPT_JSON },
+	{ "help", no_argument, 0, 'h' },
+	{ 0, 0, 0, 0 },
+};
+
+static int bad_usage(const char *usage)
+{
+	fputs(usage, stderr);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct crest_opts o = { .verbosity = CREST_LOG_WARN };
+	const char *cmd, *usage;
+	bool json = false;
+	int c, r;
+
+	if (argc < 2)
+		return bad_usage(usage_main);
+	cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+		printf("crest %s\n", CREST_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "dump"))
+		usage = usage_dump;
+	else if (!strcmp(cmd, "restore"))
+		usage = usage_restore;
+	else if (!strcmp(cmd, "show"))
+		usage = usage_show;
+	else if (!strcmp(cmd, "check"))
+		usage = usage_check;
+	else {
+		fprintf(stderr, "crest: unknown command '%s'\n\n", cmd);
+		return bad_usage(usage_main);
+	}
+
+	optind = 2;
+	while ((c = getopt_long(argc, argv, "t:D:RdjvoJ:h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 't': {
+			char *end;
+			long p = strtol(optarg, &end, 10);
+			if (*end || p <= 0) {
+				fprintf(stderr, "crest: -t needs a pid, got '%s'\n", optarg);
+				return 2;
+			}
+			o.pid = p;
+			break;
+		}
+		case 'D': o.images_dir = optarg; break;
+		case 'R': o.leave_running = true; break;
+		case 'd': o.detach = true; break;
+		case 'j': o.shell_job = true; break;
+		case 'v': o.verbosity++; break;
+		case 'o': o.log_file = optarg; break;
+		case OPT_PID_WAIT: o.pid_wait_ms = atoi(optarg); break;
+		case OPT_JSON: json = true; break;
+		case 'h': fputs(usage, stdout); return 0;
+		default: return bad_usage(usage);
+		}
+	}
+	if (o.verbosity > CREST_LOG_DEBUG)
+		o.verbosity = CREST_LOG_DEBUG;
+
+	if (!strcmp(cmd, "dump")) {
+		if (!o.pid || !o.images_dir || optind != argc)
+			return bad_usage(usage);
+		r = crest_dump(&o);
+		if (r < 0)
+			return 1;
+		if (o.verbosity >= CREST_LOG_INFO || o.leave_running)
+			fprintf(stderr, "crest: pid %d dumped to %s%s\n", o.pid, o.images_dir,
+				o.leave_running ? " (left running)" : "");
+		return 0;
+	}
+	if (!strcmp(cmd, "restore")) {
+		pid_t root;
+		int status = 0;
+		if (!o.images_dir || optind != argc)
+			return bad_usage(usage);
+		r = crest_restore(&o, &root);
+		if (r < 0)
+			return 1;
+		if (o.detach) {
+			if (o.verbosity >= CREST_LOG_INFO)
+				fprintf(stderr, "crest: pid %d restored\n", root);
+			return 0;
+		}
+		if (crest_restore_wait(root, &status) < 0)
+			return 1;
+		return status;
+	}
+	if (!strcmp(cmd, "show")) {
+		if (optind == argc - 1 && !o.images_dir)
+			o.images_dir = argv[optind];
+		else if (optind != argc || !o.images_dir)
+			return bad_usage(usage);
+		r = crest_show(o.images_dir, json, stdout);
+		return r < 0 ? 1 : 0;
+	}
+	if (optind != argc)
+		return bad_usage(usage);
+	r = crest_check(&o, stdout);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,955 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * File descriptors: the fd table of a task and the open file descriptions
+ * behind it (image files-<pid>.img, schema images/files.proto).
+ *
+ * Dump (task ptrace-stopped): walk /proc/PID/fd and fdinfo, take our own
+ * reference to every description with pidfd_getfd (O_PATH fds cannot be
+ * taken that way: they are reopened through the /proc magic link) and
+ * fstat it.  fds that share one description are found with kcmp(KCMP_FILE).
+ * Files, directories and character devices are recorded by path and checked
+ * to still be reachable by that path (same dev/ino).  Pipes must have every
+ * end in this task (checked by scanning the other processes' fd tables);
+ * their buffered data is copied with tee(2) into a private pipe, so the
+ * task's pipe is not consumed.
+ *
+ * Restore (.prepare, in the child, native): every description is opened
+ * first, above t->tmp_fd_base; only then are the fds inherited from crest
+ * below tmp_fd_base closed and the descriptions dup'ed to their numbers.
+ */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/kcmp.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <termios.h>
+#include "compat.h"
+#include "files.pb-c.h"
+#include "image.h"
+#include "log.h"
+#include "task.h"
+#include "util.h"
+
+#ifndef SYS_kcmp
+#define SYS_kcmp 312
+#endif
+
+/* open(2) flags that make sense to replay from f_flags. */
+#define FILES_OPEN_MASK (O_ACCMODE | O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC | O_DIRECT | \
+			 O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_PATH)
+
+static const char *kind_name(FilesKind k)
+{
+	switch (k) {
+	case FILES_KIND__FILES_REG: return "file";
+	case FILES_KIND__FILES_DIR: return "directory";
+	case FILES_KIND__FILES_OPATH: return "O_PATH fd";
+	case FILES_KIND__FILES_CHR: return "character device";
+	case FILES_KIND__FILES_PIPE: return "pipe";
+	case FILES_KIND__FILES_SHELL_TTY: return "shell terminal";
+	default: return "?";
+	}
+}
+
+/* ------------------------------------------------------------------ dump */
+
+struct dfile {                  /* one open file description being dumped */
+	FilesDesc pb;
+	int lfd;                /* our reference to it */
+	int fd;                 /* first task fd that uses it */
+	dev_t dev;
+	ino_t ino;
+};
+
+struct dstate {
+	pid_t pid;
+	int pidfd;
+	struct dfile *files;
+	size_t nr_files;
+	FilesFd *fds;
+	size_t nr_fds;
+	FilesPipe *pipes;
+	size_t nr_pipes;
+};
+
+static void dstate_free(struct dstate *s)
+{
+	for (size_t i = 0; i < s->nr_files; i++) {
+		if (s->files[i].lfd >= 0)
+			close(s->files[i].lfd);
+		free(s->files[i].pb.path);
+	}
+	for (size_t i = 0; i < s->nr_pipes; i++)
+		free(s->pipes[i].data.data);
+	free(s->files);
+	free(s->fds);
+	free(s->pipes);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The task's fd numbers, ascending. */
+static int list_fds(pid_t pid, int **out, size_t *nr)
+{
+	char path[64];
+	_cleanup_free_ int *fds = NULL;
+	size_t n = 0, cap = 0;
+	DIR *d;
+	struct dirent *de;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", pid);
+	d = opendir(path);
+	if (!d)
+		return pr_errno(-errno, "pid %d: cannot list its fds (%s)", pid, path);
+	while ((errno = 0, de = readdir(d))) {
+		char *end;
+		long v;
+		if (de->d_name[0] == '.')
+			continue;
+		v = strtol(de->d_name, &end, 10);
+		if (*end || v < 0 || v > INT_MAX)
+			continue;
+		if (n == cap) {
+			int *nf = realloc(fds, (cap = cap ? cap * 2 : 64) * sizeof(*fds));
+			if (!nf) {
+				closedir(d);
+				return pr_errno(-ENOMEM, "pid %d: listing fds", pid);
+			}
+			fds = nf;
+		}
+		fds[n++] = (int)v;
+	}
+	if (errno) {
+		int r = -errno;
+		closedir(d);
+		return pr_errno(r, "pid %d: cannot list its fds (%s)", pid, path);
+	}
+	closedir(d);
+	qsort(fds, n, sizeof(*fds), cmp_int);
+	*out = TAKE_PTR(fds);
+	*nr = n;
+	return 0;
+}
+
+static int parse_fdinfo(pid_t pid, int fd, uint64_t *pos, unsigned *flags)
+{
+	char name[32];
+	_cleanup_free_ char *buf = NULL;
+	bool has_pos = false, has_flags = false;
+	int r;
+
+	snprintf(name, sizeof(name), "fdinfo/%d", fd);
+	r = proc_read(pid, name, &buf, NULL);
+	if (r < 0)
+		return pr_errno(r, "pid %d: fd %d: cannot read /proc/%d/fdinfo/%d", pid, fd, pid, fd);
+	for (char *l = buf; l && *l;) {
+		char *nl = strchr(l, '\n');
+		if (nl)
+			*nl = 0;
+		if (!strncmp(l, "pos:", 4))
+			has_pos = sscanf(l + 4, "%" SCNu64, pos) == 1;
+		else if (!strncmp(l, "flags:", 6))
+			has_flags = sscanf(l + 6, "%o", flags) == 1;
+		l = nl ? nl + 1 : NULL;
+	}
+	if (!has_pos || !has_flags) {
+		pr_err("pid %d: fd %d: cannot parse /proc/%d/fdinfo/%d", pid, fd, pid, fd);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int kcmp_file(pid_t pid, int fd1, int fd2)
+{
+	return (int)syscall(SYS_kcmp, pid, pid, KCMP_FILE, fd1, fd2);
+}
+
+/* Same description as an fd seen before?  *idx: index in s->files or -1. */
+static int find_shared(struct dstate *s, int fd, const struct stat *st, int *idx)
+{
+	*idx = -1;
+	for (size_t i = 0; i < s->nr_files; i++) {
+		struct dfile *f = &s->files[i];
+		int r;
+		if (f->dev != st->st_dev || f->ino != st->st_ino)
+			continue;
+		r = kcmp_file(s->pid, f->fd, fd);
+		if (r == 0) {
+			*idx = (int)i;
+			return 0;
+		}
+		if (r < 0) {
+			int e = errno;
+			pr_err("pid %d: fd %d: kcmp(KCMP_FILE) with fd %d failed: %s; crest needs a kernel "
+			       "with CONFIG_KCMP (see `crest check`)", s->pid, fd, f->fd, strerror(e));
+			return -e;
+		}
+	}
+	return 0;
+}
+
+/* The path must still lead to the object the fd refers to. */
+static int check_path(pid_t pid, int fd, const char *link, const struct stat *st, bool nofollow)
+{
+	struct stat pst;
+
+	if (link[0] != '/') {
+		pr_err("pid %d: fd %d is %s: not supported yet", pid, fd, link);
+		return -ENOTSUP;
+	}
+	if (st->st_nlink == 0 && !S_ISDIR(st->st_mode)) {
+		pr_err("pid %d: fd %d (%s): the file was deleted while open; unlinked/replaced files are "
+		       "not supported yet", pid, fd, link);
+		return -ENOTSUP;
+	}
+	if ((nofollow ? lstat(link, &pst) : stat(link, &pst)) < 0 || pst.st_dev != st->st_dev ||
+	    pst.st_ino != st->st_ino) {
+		pr_err("pid %d: fd %d (%s): the path no longer leads to the open file (deleted, replaced "
+		       "or in another mount namespace); unlinked/replaced files are not supported yet",
+		       pid, fd, link);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static bool is_pty_master(const struct stat *st)
+{
+	unsigned ma = major(st->st_rdev), mi = minor(st->st_rdev);
+	return (ma == 5 && mi == 2) || (ma >= 128 && ma <= 135);
+}
+
+static bool is_simple_chrdev(const struct stat *st)
+{
+	/* mem devices without per-open state: null, zero, full, random, urandom */
+	unsigned mi = minor(st->st_rdev);
+	return major(st->st_rdev) == 1 && (mi == 3 || mi == 5 || mi == 7 || mi == 8 || mi == 9);
+}
+
+/* Fill in a new description for task fd `fd` (f->lfd, dev, ino set). */
+static int classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const char *link,
+		    const struct stat *st)
+{
+	pid_t pid = s->pid;
+	int fd = f->fd, r;
+	unsigned flags = f->pb.flags;
+
+	f->pb.has_dev = f->pb.has_ino = f->pb.has_mode = true;
+	f->pb.dev = st->st_dev;
+	f->pb.ino = st->st_ino;
+	f->pb.mode = st->st_mode;
+	if (flags & O_ASYNC) {
+		pr_err("pid %d: fd %d (%s) has O_ASYNC set: not supported yet", pid, fd, link);
+		return -ENOTSUP;
+	}
+
+	if (flags & O_PATH) {
+		f->pb.kind = FILES_KIND__FILES_OPATH;
+		r = check_path(pid, fd, link, st, S_ISLNK(st->st_mode));
+		if (r < 0)
+			return r;
+	} else if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
+		if (!strncmp(link, "/memfd:", 7)) {
+			/* TODO(memfd): mm.c restores mapped memfds; an fd on a memfd needs
+			 * that shmem object (by ino) handed over to the child. */
+			pr_err("pid %d: fd %d is a memfd (%s): memfd file descriptors are not supported yet",
+			       pid, fd, link);
+			return -ENOTSUP;
+		}
+		r = check_path(pid, fd, link, st, false);
+		if (r < 0)
+			return r;
+		f->pb.kind = S_ISREG(st->st_mode) ? FILES_KIND__FILES_REG : FILES_KIND__FILES_DIR;
+		if (S_ISREG(st->st_mode)) {
+			f->pb.has_size = true;
+			f->pb.size = st->st_size;
+		}
+	} else if (S_ISCHR(st->st_mode)) {
+		f->pb.has_rdev = true;
+		f->pb.rdev = st->st_rdev;
+		if (is_pty_master(st)) {
+			pr_err("pid %d: fd %d is a pseudo-terminal master (%s): not supported yet", pid, fd,
+			       link);
+			return -ENOTSUP;
+		}
+		if (isatty(f->lfd)) {
+			if (!c->o->shell_job) {
+				pr_err("pid %d: fd %d is the terminal %s: add --shell-job", pid, fd, link);
+				return -ENOTSUP;
+			}
+			pr_info("pid %d: fd %d is the terminal %s: restored as the shell's terminal "
+				"(--shell-job)", pid, fd, link);
+			f->pb.kind = FILES_KIND__FILES_SHELL_TTY;
+		} else if (is_simple_chrdev(st)) {
+			r = check_path(pid, fd, link, st, false);
+			if (r < 0)
+				return r;
+			f->pb.kind = FILES_KIND__FILES_CHR;
+		} else {
+			pr_err("pid %d: fd %d is the character device %s (%u:%u): not supported yet", pid,
+			       fd, link, major(st->st_rdev), minor(st->st_rdev));
+			return -ENOTSUP;
+		}
+	} else if (S_ISFIFO(st->st_mode) && !strncmp(link, "pipe:[", 6)) {
+		f->pb.kind = FILES_KIND__FILES_PIPE;
+	} else if (S_ISFIFO(st->st_mode)) {
+		pr_err("pid %d: fd %d is the named FIFO %s: not supported yet", pid, fd, link);
+		return -ENOTSUP;
+	} else {
+		pr_err("pid %d: fd %d is %s: not supported yet", pid, fd, link);
+		return -ENOTSUP;
+	}
+	f->pb.path = strdup(link);
+	if (!f->pb.path)
+		return pr_errno(-ENOMEM, "pid %d: fd %d", pid, fd);
+	return 0;
+}
+
+static int dump_one_fd(struct dump_ctx *c, struct dstate *s, int fddir, int fd)
+{
+	pid_t pid = s->pid;
+	_cleanup_free_ char *link = NULL;
+	_cleanup_close_ int lfd = -1;
+	char name[16];
+	uint64_t pos = 0;
+	unsigned flags = 0;
+	struct stat st;
+	struct dfile *f;
+	FilesFd *e;
+	int r, idx;
+
+	snprintf(name, sizeof(name), "%d", fd);
+	r = readlink_at(fddir, name, &link);
+	if (r < 0)
+		return pr_errno(r, "pid %d: fd %d: cannot read /proc/%d/fd/%d", pid, fd, pid, fd);
+	r = parse_fdinfo(pid, fd, &pos, &flags);
+	if (r < 0)
+		return r;
+	/* pidfd_getfd() refuses O_PATH files: reopen those through the magic link. */
+	if (flags & O_PATH)
+		lfd = openat(fddir, name, O_PATH | O_CLOEXEC);
+	else
+		lfd = (int)syscall(SYS_pidfd_getfd, s->pidfd, fd, 0);
+	if (lfd < 0)
+		return pr_errno(-errno, "pid %d: fd %d (%s): cannot get hold of it (%s)", pid, fd, link,
+				flags & O_PATH ? "open of the /proc magic link" : "pidfd_getfd");
+	if (fstat(lfd, &st) < 0)
+		return pr_errno(-errno, "pid %d: fd %d (%s): fstat", pid, fd, link);
+
+	e = &s->fds[s->nr_fds++];
+	files_fd__init(e);
+	e->fd = fd;
+	e->cloexec = !!(flags & O_CLOEXEC);
+	flags &= ~O_CLOEXEC;
+
+	r = find_shared(s, fd, &st, &idx);
+	if (r < 0)
+		return r;
+	if (idx >= 0) {
+		e->desc = (uint32_t)idx;
+		pr_debug("pid %d: fd %d (%s) shares its file description with fd %d", pid, fd, link,
+			 s->files[idx].fd);
+		return 0;
+	}
+
+	f = &s->files[s->nr_files];
+	memset(f, 0, sizeof(*f));
+	files_desc__init(&f->pb);
+	f->lfd = -1;
+	f->fd = fd;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	f->pb.id = (uint32_t)s->nr_files;
+	f->pb.flags = flags;
+	f->pb.has_pos = true;
+	f->pb.pos = pos;
+	f->lfd = TAKE_FD(lfd);
+	s->nr_files++;          /* from here on dstate_free() owns lfd */
+	r = classify(c, s, f, link, &st);
+	if (r < 0)
+		return r;
+	e->desc = f->pb.id;
+	pr_debug("pid %d: fd %d: %s %s flags 0%o pos %" PRIu64 "%s", pid, fd, kind_name(f->pb.kind),
+		 link, flags, pos, e->cloexec ? " cloexec" : "");
+	return 0;
+}
+
+/* Fail if another process holds an end of one of our pipes. */
+static int pipes_check_outside(struct dstate *s)
+{
+	pid_t self = getpid();
+	struct dirent *de;
+	int ret = 0;
+	DIR *proc = opendir("/proc");
+
+	if (!proc)
+		return pr_errno(-errno, "pid %d: cannot list /proc to look for the other ends of its pipes",
+				s->pid);
+	while (!ret && (de = readdir(proc))) {
+		char path[64], buf[64];
+		struct dirent *fe;
+		DIR *fdd;
+		int dfd;
+		pid_t p = (pid_t)atoi(de->d_name);
+
+		if (p <= 0 || p == s->pid || p == self)
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fd", p);
+		dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd < 0)
+			continue;       /* gone, or a kernel thread */
+		fdd = fdopendir(dfd);
+		if (!fdd) {
+			close(dfd);
+			continue;
+		}
+		while (!ret && (fe = readdir(fdd))) {
+			ssize_t n;
+			uint64_t ino;
+			if (fe->d_name[0] == '.')
+				continue;
+			n = readlinkat(dirfd(fdd), fe->d_name, buf, sizeof(buf) - 1);
+			if (n <= 6)
+				continue;
+			buf[n] = 0;
+			if (strncmp(buf, "pipe:[", 6))
+				continue;
+			ino = strtoull(buf + 6, NULL, 10);
+			for (size_t i = 0; i < s->nr_files; i++) {
+				struct dfile *f = &s->files[i];
+				if (f->pb.kind != FILES_KIND__FILES_PIPE || f->ino != ino)
+					continue;
+				pr_err("pid %d: fd %d is %s, which is also open in pid %d (fd %s): pipes shared "
+				       "with another process are not supported yet", s->pid, f->fd, buf, p,
+				       fe->d_name);
+				ret = -ENOTSUP;
+				break;
+			}
+		}
+		closedir(fdd);
+	}
+	closedir(proc);
+	return ret;
+}
+
+/* Copy the bytes buffered in a pipe without consuming them: tee(2) them into
+ * a private pipe with as many slots, and read that. */
+static int pipe_peek(struct dstate *s, struct dfile *f, FilesPipe *p)
+{
+	_cleanup_close_ int pr = -1, pw = -1;
+	_cleanup_free_ uint8_t *buf = NULL;
+	int avail = 0, pp[2], r;
+	ssize_t n;
+
+	if (ioctl(f->lfd, FIONREAD, &avail) < 0)
+		return pr_errno(-errno, "pid %d: fd %d (%s): FIONREAD", s->pid, f->fd, f->pb.path);
+	if (avail <= 0)
+		return 0;
+	if (pipe2(pp, O_CLOEXEC | O_NONBLOCK) < 0)
+		return pr_errno(-errno, "pid %d: fd %d (%s): cannot create a pipe to copy its data", s->pid,
+				f->fd, f->pb.path);
+	pr = pp[0];
+	pw = pp[1];
+	if (fcntl(pw, F_SETPIPE_SZ, p->size) < 0)
+		return pr_errno(-errno, "pid %d: fd %d (%s): cannot size a pipe to %u bytes to copy its data",
+				s->pid, f->fd, f->pb.path, p->size);
+	n = tee(f->lfd, pw, (size_t)avail, SPLICE_F_NONBLOCK);
+	if (n != avail) {
+		pr_err("pid %d: fd %d (%s): could copy only %zd of its %d buffered bytes%s%s", s->pid, f->fd,
+		       f->pb.path, n, avail, n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
+		return -EIO;
+	}
+	buf = malloc((size_t)avail);
+	if (!buf)
+		return pr_errno(-ENOMEM, "pid %d: fd %d (%s)", s->pid, f->fd, f->pb.path);
+	r = read_full(pr, buf, (size_t)avail);
+	if (r < 0)
+		return pr_errno(r, "pid %d: fd %d (%s): reading back its data", s->pid, f->fd, f->pb.path);
+	p->has_data = true;
+	p->data.len = (size_t)avail;
+	p->data.data = TAKE_PTR(buf);
+	return 0;
+}
+
+static int dump_pipes(struct dstate *s)
+{
+	int r;
+
+	for (size_t i = 0; i < s->nr_files; i++) {
+		struct dfile *f = &s->files[i];
+		FilesPipe *p = NULL;
+		int sz;
+
+		if (f->pb.kind != FILES_KIND__FILES_PIPE)
+			continue;
+		for (size_t j = 0; j < s->nr_pipes && !p; j++)
+			if (s->pipes[j].ino == f->ino)
+				p = &s->pipes[j];
+		if (!p) {
+			sz = fcntl(f->lfd, F_GETPIPE_SZ);
+			if (sz < 0)
+				return pr_errno(-errno, "pid %d: fd %d (%s): F_GETPIPE_SZ", s->pid, f->fd,
+						f->pb.path);
+			p = &s->pipes[s->nr_pipes];
+			files_pipe__init(p);
+			p->id = (uint32_t)s->nr_pipes++;
+			p->ino = f->ino;
+			p->size = (uint32_t)sz;
+		}
+		f->pb.has_pipe_id = true;
+		f->pb.pipe_id = p->id;
+	}
+	if (!s->nr_pipes)
+		return 0;
+	r = pipes_check_outside(s);
+	if (r < 0)
+		return r;
+	for (size_t j = 0; j < s->nr_pipes; j++) {
+		for (size_t i = 0; i < s->nr_files; i++) {
+			struct dfile *f = &s->files[i];
+			if (f->pb.kind != FILES_KIND__FILES_PIPE || f->pb.pipe_id != j ||
+			    (f->pb.flags & O_ACCMODE) == O_WRONLY)
+				continue;
+			r = pipe_peek(s, f, &s->pipes[j]);
+			if (r < 0)
+				return r;
+			pr_debug("pid %d: %s: size %u, %zu bytes buffered", s->pid, f->pb.path,
+				 s->pipes[j].size, s->pipes[j].data.len);
+			break;
+		}
+		/* no read end in the task: nobody can ever read the data, drop it */
+	}
+	return 0;
+}
+
+static int files_dump(struct dump_ctx *c, struct dump_task *t)
+{
+	struct dstate s = { .pid = t->pid, .pidfd = t->pidfd };
+	_cleanup_close_ int own_pidfd = -1, fddir = -1;
+	_cleanup_free_ int *fds = NULL;
+	_cleanup_free_ FilesFd **pfds = NULL;
+	_cleanup_free_ FilesDesc **pdescs = NULL;
+	_cleanup_free_ FilesPipe **ppipes = NULL;
+	Files img = FILES__INIT;
+	char name[IMG_NAME_MAX], path[64];
+	size_t nr = 0;
+	int r;
+
+	if (s.pidfd < 0) {
+		own_pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
+		if (own_pidfd < 0)
+			return pr_errno(-errno, "pid %d: pidfd_open", t->pid);
+		s.pidfd = own_pidfd;
+	}
+	r = list_fds(t->pid, &fds, &nr);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "/proc/%d/fd", t->pid);
+	fddir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fddir < 0)
+		return pr_errno(-errno, "pid %d: cannot open %s", t->pid, path);
+	s.files = calloc(nr + 1, sizeof(*s.files));
+	s.fds = calloc(nr + 1, sizeof(*s.fds));
+	s.pipes = calloc(nr + 1, sizeof(*s.pipes));
+	pfds = calloc(nr + 1, sizeof(*pfds));
+	pdescs = calloc(nr + 1, sizeof(*pdescs));
+	ppipes = calloc(nr + 1, sizeof(*ppipes));
+	if (!s.files || !s.fds || !s.pipes || !pfds || !pdescs || !ppipes) {
+		r = pr_errno(-ENOMEM, "pid %d: dumping %zu fds", t->pid, nr);
+		goto out;
+	}
+	for (size_t i = 0; i < nr; i++) {
+		r = dump_one_fd(c, &s, fddir, fds[i]);
+		if (r < 0)
+			goto out;
+	}
+	r = dump_pipes(&s);
+	if (r < 0)
+		goto out;
+
+	for (size_t i = 0; i < s.nr_fds; i++)
+		pfds[i] = &s.fds[i];
+	for (size_t i = 0; i < s.nr_files; i++)
+		pdescs[i] = &s.files[i].pb;
+	for (size_t i = 0; i < s.nr_pipes; i++)
+		ppipes[i] = &s.pipes[i];
+	img.n_fds = s.nr_fds;
+	img.fds = pfds;
+	img.n_descs = s.nr_files;
+	img.descs = pdescs;
+	img.n_pipes = s.nr_pipes;
+	img.pipes = ppipes;
+	snprintf(name, sizeof(name), "files-%d.img", t->pid);
+	r = img_write(c->dirfd, name, &img.base);
+	if (r < 0)
+		goto out;
+	pr_info("pid %d: %zu fds, %zu file descriptions, %zu pipes", t->pid, s.nr_fds, s.nr_files,
+		s.nr_pipes);
+out:
+	dstate_free(&s);
+	return r;
+}
+
+/* --------------------------------------------------------------- restore */
+
+struct rstate {
+	Files *img;
+	int *first_fd;          /* per description: the first fd using it */
+	int max_fd;
+	bool need_tty;
+};
+
+static void files_free(struct restore_task *t)
+{
+	struct rstate *s = t->priv[MOD_FILES];
+
+	if (!s)
+		return;
+	if (s->img)
+		protobuf_c_message_free_unpacked(&s->img->base, NULL);
+	free(s->first_fd);
+	free(s);
+	t->priv[MOD_FILES] = NULL;
+}
+
+/* Does the path (still) lead to what was dumped?  Used in crest before fork
+ * (early, clear error) and in the child on the opened fd. */
+static int check_target(pid_t pid, int fd, const FilesDesc *d, const struct stat *st)
+{
+	if (d->kind == FILES_KIND__FILES_CHR) {
+		if (!S_ISCHR(st->st_mode) || st->st_rdev != d->rdev) {
+			pr_err("pid %d: fd %d (%s): no longer the character device %u:%u; recreate it",
+			       pid, fd, d->path, major(d->rdev), minor(d->rdev));
+			return -ESTALE;
+		}
+		return 0;
+	}
+	if (st->st_dev != d->dev || st->st_ino != d->ino) {
+		pr_err("pid %d: fd %d (%s): the path leads to another file than at dump time "
+		       "(dev %" PRIu64 " ino %" PRIu64 " then, dev %" PRIu64 " ino %" PRIu64 " now); "
+		       "restore needs the same file", pid, fd, d->path, d->dev, d->ino,
+		       (uint64_t)st->st_dev, (uint64_t)st->st_ino);
+		return -ESTALE;
+	}
+	return 0;
+}
+
+static bool by_path(const FilesDesc *d)
+{
+	return d->kind == FILES_KIND__FILES_REG || d->kind == FILES_KIND__FILES_DIR ||
+	       d->kind == FILES_KIND__FILES_OPATH || d->kind == FILES_KIND__FILES_CHR;
+}
+
+static int load_check(struct restore_ctx *c, struct restore_task *t, struct rstate *s)
+{
+	Files *img = s->img;
+	pid_t pid = t->pid;
+
+	for (size_t i = 0; i < img->n_pipes; i++) {
+		FilesPipe *p = img->pipes[i];
+		if (p->id != i || (p->has_data && p->data.len > p->size)) {
+			pr_err("pid %d: files image: pipe %zu is inconsistent; the image is damaged", pid, i);
+			return -EBADMSG;
+		}
+	}
+	for (size_t i = 0; i < img->n_descs; i++) {
+		FilesDesc *d = img->descs[i];
+		if (d->id != i || (unsigned)d->kind > FILES_KIND__FILES_SHELL_TTY ||
+		    (by_path(d) && (!d->path || d->path[0] != '/' || !d->has_dev || !d->has_ino)) ||
+		    (d->kind == FILES_KIND__FILES_CHR && !d->has_rdev) ||
+		    (d->kind == FILES_KIND__FILES_PIPE && (!d->has_pipe_id || d->pipe_id >= img->n_pipes))) {
+			pr_err("pid %d: files image: file description %zu is inconsistent; the image is damaged",
+			       pid, i);
+			return -EBADMSG;
+		}
+		s->first_fd[i] = -1;
+	}
+	s->max_fd = -1;
+	for (size_t i = 0; i < img->n_fds; i++) {
+		FilesFd *e = img->fds[i];
+		if (e->fd <= s->max_fd || e->desc >= img->n_descs) {
+			pr_err("pid %d: files image: fd entry %zu (fd %d) is inconsistent; the image is damaged",
+			       pid, i, e->fd);
+			return -EBADMSG;
+		}
+		s->max_fd = e->fd;
+		if (s->first_fd[e->desc] < 0)
+			s->first_fd[e->desc] = e->fd;
+	}
+	for (size_t i = 0; i < img->n_descs; i++) {
+		FilesDesc *d = img->descs[i];
+		int fd = s->first_fd[i], r;
+		struct stat st;
+
+		if (fd < 0)
+			continue;       /* unused description: nothing to restore */
+		if (d->kind == FILES_KIND__FILES_SHELL_TTY) {
+			s->need_tty = true;
+			if (c->tty_fd < 0) {
+				pr_err("pid %d: fd %d was the shell's terminal (%s, dumped with --shell-job): "
+				       "run the restore from a terminal with --shell-job", pid, fd,
+				       d->path ? d->path : "?");
+				return -ENOTTY;
+			}
+			continue;
+		}
+		if (!by_path(d))
+			continue;
+		bool nofollow = d->kind == FILES_KIND__FILES_OPATH && S_ISLNK(d->mode);
+		if ((nofollow ? lstat(d->path, &st) : stat(d->path, &st)) < 0)
+			return pr_errno(-errno, "pid %d: fd %d (%s): the %s is gone; restore needs it at the "
+					"same path", pid, fd, d->path, kind_name(d->kind));
+		r = check_target(pid, fd, d, &st);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int files_load(struct restore_ctx *c, struct restore_task *t)
+{
+	char name[IMG_NAME_MAX];
+	struct rstate *s;
+	Files *img = NULL;
+	int r;
+
+	snprintf(name, sizeof(name), "files-%d.img", t->pid);
+	r = img_read(c->dirfd, name, &files__descriptor, (ProtobufCMessage **)&img, false);
+	if (r < 0)
+		return r;
+	s = xzalloc(sizeof(*s));
+	if (!s) {
+		protobuf_c_message_free_unpacked(&img->base, NULL);
+		return -ENOMEM;
+	}
+	s->img = img;
+	t->priv[MOD_FILES] = s;
+	s->first_fd = xzalloc((img->n_descs + 1) * sizeof(int));
+	if (!s->first_fd) {
+		files_free(t);
+		return -ENOMEM;
+	}
+	r = load_check(c, t, s);
+	if (r < 0) {
+		files_free(t);
+		return r;
+	}
+	pr_debug("pid %d: %zu fds to restore, highest %d", t->pid, img->n_fds, s->max_fd);
+	return 0;
+}
+
+static int files_max_fd(struct restore_task *t)
+{
+	struct rstate *s = t->priv[MOD_FILES];
+	return s ? s->max_fd : -1;
+}
+
+/* Move fd to the lowest free number >= base (close-on-exec); closes fd. */
+static int move_up(int fd, int base)
+{
+	int n = fcntl(fd, F_DUPFD_CLOEXEC, base);
+	int e = errno;
+	close(fd);
+	return n < 0 ? -e : n;
+}
+
+static int open_by_path(pid_t pid, int fd, const FilesDesc *d, int base)
+{
+	_cleanup_close_ int lfd = -1;
+	int oflags = (int)(d->flags & FILES_OPEN_MASK), r;
+	struct stat st;
+
+	if (d->kind == FILES_KIND__FILES_OPATH) {
+		oflags = O_PATH | (int)(d->flags & (O_DIRECTORY | O_NOFOLLOW));
+		if (S_ISLNK(d->mode))
+			oflags |= O_NOFOLLOW;
+	}
+	lfd = open(d->path, oflags | O_CLOEXEC);
+	if (lfd < 0)
+		return pr_errno(-errno, "pid %d: fd %d (%s): cannot reopen the %s (flags 0%o)", pid, fd,
+				d->path, kind_name(d->kind), oflags);
+	if (fstat(lfd, &st) < 0)
+		return pr_errno(-errno, "pid %d: fd %d (%s): fstat", pid, fd, d->path);
+	r = check_target(pid, fd, d, &st);
+	if (r < 0)
+		return r;
+	if ((d->kind == FILES_KIND__FILES_REG || d->kind == FILES_KIND__FILES_DIR) && d->pos &&
+	    lseek(lfd, (off_t)d->pos, SEEK_SET) != (off_t)d->pos)
+		return pr_errno(-errno, "pid %d: fd %d (%s): cannot seek to %" PRIu64, pid, fd, d->path,
+				d->pos);
+	r = move_up(TAKE_FD(lfd), base);
+	if (r < 0)
+		return pr_errno(r, "pid %d: fd %d (%s): cannot move it above fd %d", pid, fd, d->path, base);
+	return r;
+}
+
+struct rpipe {
+	int r, w;               /* our ends, >= base */
+	bool r_used, w_used;    /* handed over to a description */
+};
+
+static int make_pipe(pid_t pid, int fd, const FilesPipe *p, struct rpipe *rp, int base)
+{
+	int pp[2], cur, r;
+
+	if (pipe2(pp, O_CLOEXEC | O_NONBLOCK) < 0)
+		return pr_errno(-errno, "pid %d: fd %d (pipe:[%" PRIu64 "]): pipe2", pid, fd, p->ino);
+	rp->r = move_up(pp[0], base);
+	rp->w = move_up(pp[1], base);
+	if (rp->r < 0 || rp->w < 0)
+		return pr_errno(rp->r < 0 ? rp->r : rp->w, "pid %d: fd %d (pipe:[%" PRIu64 "]): cannot "
+				"move it above fd %d", pid, fd, p->ino, base);
+	cur = fcntl(rp->w, F_GETPIPE_SZ);
+	if (cur != (int)p->size && fcntl(rp->w, F_SETPIPE_SZ, p->size) < 0)
+		return pr_errno(-errno, "pid %d: fd %d (pipe:[%" PRIu64 "]): cannot set the pipe size to %u "
+				"bytes (limit: /proc/sys/fs/pipe-max-size)", pid, fd, p->ino, p->size);
+	if (p->has_data && p->data.len) {
+		r = write_full(rp->w, p->data.data, p->data.len);
+		if (r < 0)
+			return pr_errno(r, "pid %d: fd %d (pipe:[%" PRIu64 "]): cannot refill its %zu bytes",
+					pid, fd, p->ino, p->data.len);
+	}
+	return 0;
+}
+
+/* One end of a pipe as a description with the dumped flags. */
+static int open_pipe_end(pid_t pid, int fd, const FilesDesc *d, struct rpipe *rp, int base)
+{
+	int acc = (int)(d->flags & O_ACCMODE), n;
+	char path[64];
+
+	if (acc == O_RDONLY && !rp->r_used) {
+		rp->r_used = true;
+		n = rp->r;
+	} else if (acc == O_WRONLY && !rp->w_used) {
+		rp->w_used = true;
+		n = rp->w;
+	} else {
+		/* a second description of the same pipe (reopened via /proc) */
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", acc == O_WRONLY ? rp->w : rp->r);
+		n = open(path, acc | O_NONBLOCK | O_CLOEXEC);
+		if (n < 0)
+			return pr_errno(-errno, "pid %d: fd %d (%s): cannot reopen the pipe", pid, fd, d->path);
+		n = move_up(n, base);
+		if (n < 0)
+			return pr_errno(n, "pid %d: fd %d (%s): cannot move it above fd %d", pid, fd, d->path,
+					base);
+	}
+	if (fcntl(n, F_SETFL, d->flags & (O_NONBLOCK | O_DIRECT)) < 0) {
+		int e = -errno;
+		if (n != rp->r && n != rp->w)
+			close(n);
+		return pr_errno(e, "pid %d: fd %d (%s): cannot set flags 0%o", pid, fd, d->path, d->flags);
+	}
+	return n;
+}
+
+static int files_prepare(struct restore_ctx *c, struct restore_task *t)
+{
+	struct rstate *s = t->priv[MOD_FILES];
+	Files *img = s->img;
+	int base = t->tmp_fd_base, tty = -1, r = 0;
+	_cleanup_free_ int *dfd = NULL;
+	_cleanup_free_ struct rpipe *rp = NULL;
+	pid_t pid = t->pid;
+
+	if (s->max_fd >= base) {
+		pr_err("pid %d: fd %d to restore is not below the temporary fd base %d", pid, s->max_fd,
+		       base);
+		return -EINVAL;
+	}
+	dfd = malloc((img->n_descs + 1) * sizeof(*dfd));
+	rp = malloc((img->n_pipes + 1) * sizeof(*rp));
+	if (!dfd || !rp)
+		return pr_errno(-ENOMEM, "pid %d: restoring fds", pid);
+	for (size_t i = 0; i < img->n_descs; i++)
+		dfd[i] = -1;
+	for (size_t i = 0; i < img->n_pipes; i++)
+		rp[i] = (struct rpipe){ .r = -1, .w = -1 };
+
+	/* crest's terminal may sit at a number we are about to reuse: lift it first */
+	if (s->need_tty) {
+		tty = fcntl(c->tty_fd, F_DUPFD_CLOEXEC, base);
+		if (tty < 0) {
+			r = pr_errno(-errno, "pid %d: cannot duplicate crest's terminal (fd %d)", pid, c->tty_fd);
+			goto out;
+		}
+	}
+	for (size_t i = 0; i < img->n_pipes; i++) {
+		int fd = -1;
+		for (size_t j = 0; j < img->n_descs && fd < 0; j++)
+			if (img->descs[j]->kind == FILES_KIND__FILES_PIPE && img->descs[j]->pipe_id == i)
+				fd = s->first_fd[j];
+		r = make_pipe(pid, fd, img->pipes[i], &rp[i], base);
+		if (r < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < img->n_descs; i++) {
+		FilesDesc *d = img->descs[i];
+		int fd = s->first_fd[i];
+
+		if (fd < 0)
+			continue;
+		switch (d->kind) {
+		case FILES_KIND__FILES_PIPE:
+			r = open_pipe_end(pid, fd, d, &rp[d->pipe_id], base);
+			break;
+		case FILES_KIND__FILES_SHELL_TTY:
+			r = fcntl(tty, F_DUPFD_CLOEXEC, base);
+			if (r < 0)
+				r = pr_errno(-errno, "pid %d: fd %d: cannot duplicate crest's terminal", pid, fd);
+			break;
+		default:
+			r = open_by_path(pid, fd, d, base);
+			break;
+		}
+		if (r < 0)
+			goto out;
+		dfd[i] = r;
+	}
+
+	/* Everything is open: drop what the child inherited from crest below
+	 * the base and put each description at its numbers. */
+	if (base > 0 && close_range(0, (unsigned)base - 1, 0) < 0) {
+		r = pr_errno(-errno, "pid %d: close_range(0, %d)", pid, base - 1);
+		goto out;
+	}
+	r = 0;
+	for (size_t i = 0; i < img->n_fds; i++) {
+		FilesFd *e = img->fds[i];
+		if (dup3(dfd[e->desc], e->fd, e->cloexec ? O_CLOEXEC : 0) < 0) {
+			r = pr_errno(-errno, "pid %d: fd %d (%s): cannot place it (dup3; check RLIMIT_NOFILE)",
+				     pid, e->fd, img->descs[e->desc]->path ? img->descs[e->desc]->path : "?");
+			goto out;
+		}
+	}
+	pr_debug("pid %d: %zu fds restored", pid, img->n_fds);
+out:
+	for (size_t i = 0; i < img->n_descs; i++)
+		if (dfd[i] >= 0)
+			close(dfd[i]);
+	for (size_t i = 0; i < img->n_pipes; i++) {
+		if (rp[i].r >= 0 && !rp[i].r_used)
+			close(rp[i].r);
+		if (rp[i].w >= 0 && !rp[i].w_used)
+			close(rp[i].w);
+	}
+	if (tty >= 0)
+		close(tty);
+	return r;
+}
+
+const struct crest_module files_module = {
+	.name = "files",
+	.dump = files_dump,
+	.load = files_load,
+	.prepare = files_prepare,
+	.max_fd = files_max_fd,
+	.free = files_free,
+};

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* Which message each image file holds, by file-name prefix. */
+#include <string.h>
+#include "image.h"
+#include "inventory.pb-c.h"
+#include "core.pb-c.h"
+#include "mm.pb-c.h"
+#include "pagemap.pb-c.h"
+
+static const struct {
+	const char *prefix;
+	const ProtobufCMessageDescriptor *d;
+} img_kinds[] = {
+	{ "inventory", &inventory__descriptor },
+	{ "core-", &task_core__descriptor },
+	{ "mm-", &mm__descriptor },
+	{ "pagemap-", &page_map__descriptor },
+};
+
+const ProtobufCMessageDescriptor *img_descriptor_for(const char *filename)
+{
+	size_t n = strlen(filename);
+	if (n < 4 || strcmp(filename + n - 4, ".img"))
+		return NULL;
+	for (size_t i = 0; i < sizeof(img_kinds) / sizeof(img_kinds[0]); i++)
+		if (!strncmp(filename, img_kinds[i].prefix, strlen(img_kinds[i].prefix)))
+			return img_kinds[i].d;
+	return NULL;
+}

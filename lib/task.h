@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Dump/restore contexts and the per-resource module interface.
+ *
+ * The core (dump.c, restore.c) walks the tree and calls each module in
+ * table order (modules.c).  A module owns one kind of state and one image
+ * kind ("<kind>-<pid>.img"), with dump and restore side by side in its .c.
+ */
+#ifndef CREST_TASK_H
+#define CREST_TASK_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "crest.h"
+#include "ptrace.h"
+
+enum {
+	MOD_FILES,   /* fds: files.c */
+	MOD_SIG,     /* signals: signals.c */
+	MOD_TIMERS,  /* itimers, posix timers: timers.c */
+	MOD_MISC,    /* prctl bits, rseq, robust list, umask, cwd/root, sched: misc.c */
+	MOD_RLIMIT,  /* rlimits: rlimits.c */
+	MOD_CREDS,   /* uids, gids, groups, caps, securebits: creds.c */
+	MOD_MAX,
+};
+
+struct dump_ctx {
+	const struct crest_opts *o;
+	int dirfd;                  /* image directory */
+};
+
+struct dump_task {
+	pid_t pid;
+	struct tracee t;            /* stopped, injection ready */
+	int pidfd;
+	void *priv[MOD_MAX];
+};
+
+struct restore_ctx {
+	const struct crest_opts *o;
+	int dirfd;
+	int tty_fd;                 /* --shell-job: crest's terminal, or -1 */
+};
+
+struct restore_task {
+	pid_t pid;
+	/* File descriptors at or above this number are free for the child's
+	 * temporary use during preparation (above every fd the task restores). */
+	int tmp_fd_base;
+	int next_tmp_fd;            /* allocator for tmp fds (child side) */
+	struct tracee t;            /* valid in inject phases */
+	void *priv[MOD_MAX];
+};
+
+struct crest_module {
+	const char *name;
+	/* Dump: collect state of a stopped task and write the image(s). */
+	int (*dump)(struct dump_ctx *c, struct dump_task *t);
+	/* Restore, in crest before fork: read and check the image(s). */
+	int (*load)(struct restore_ctx *c, struct restore_task *t);
+	/* Restore, in the child (native code, root, before memory swap):
+	 * e.g. open files at their fd numbers. Must not fork or exit. */
+	int (*prepare)(struct restore_ctx *c, struct restore_task *t);
+	/* Restore, in crest after the address space is back: inject syscalls
+	 * into the stopped child (t->t; scratch memory is t->t.scratch). */
+	int (*inject)(struct restore_ctx *c, struct restore_task *t);
+	/* Same, after every module's inject (pending signals, creds last). */
+	int (*inject_late)(struct restore_ctx *c, struct restore_task *t);
+	/* Highest fd number the task needs (files), to place tmp fds above. */
+	int (*max_fd)(struct restore_task *t);
+	void (*free)(struct restore_task *t);
+};
+
+extern const struct crest_module *const crest_modules[MOD_MAX];
+
+/* Helpers for modules */
+int restore_tmp_fd(struct restore_task *t);  /* next free tmp fd number (child) */
+
+#endif

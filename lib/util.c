@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <stdarg.h>
+#include <string.h>
+#include <time.h>
+#include "util.h"
+#include "log.h"
+
+int read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	while (len) {
+		ssize_t n = read(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int pread_full(int fd, void *buf, size_t len, off_t off)
+{
+	char *p = buf;
+	while (len) {
+		ssize_t n = pread(fd, p, len, off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+int pwrite_full(int fd, const void *buf, size_t len, off_t off)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= n;
+		off += n;
+	}
+	return 0;
+}
+
+int read_file_at(int dirfd, const char *path, char **out, size_t *lenp)
+{
+	_cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+	size_t cap = 4096, len = 0;
+	char *buf, *nb;
+
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap + 1);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n;
+		if (len == cap) {
+			cap *= 2;
+			nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = -errno;
+			free(buf);
+			return e;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	buf[len] = 0;
+	*out = buf;
+	if (lenp)
+		*lenp = len;
+	return 0;
+}
+
+int proc_read(pid_t pid, const char *name, char **out, size_t *len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, name);
+	return read_file_at(AT_FDCWD, path, out, len);
+}
+
+int readlink_at(int dirfd, const char *path, char **out)
+{
+	size_t cap = 256;
+	for (;;) {
+		char *buf = malloc(cap);
+		ssize_t n;
+		if (!buf)
+			return -ENOMEM;
+		n = readlinkat(dirfd, path, buf, cap);
+		if (n < 0) {
+			int e = -errno;
+			free(buf);
+			return e;
+		}
+		if ((size_t)n < cap) {
+			buf[n] = 0;
+			*out = buf;
+			return 0;
+		}
+		free(buf);
+		cap *= 4;
+	}
+}
+
+void *xzalloc(size_t n)
+{
+	void *p = calloc(1, n ? n : 1);
+	if (!p)
+		pr_err("out of memory (%zu bytes)", n);
+	return p;
+}
+
+char *xstrdup(const char *s)
+{
+	char *p = strdup(s ? s : "");
+	if (!p)
+		pr_err("out of memory");
+	return p;
+}
+
+int xasprintf(char **out, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+	va_start(ap, fmt);
+	r = vasprintf(out, fmt, ap);
+	va_end(ap);
+	if (r < 0) {
+		*out = NULL;
+		pr_err("out of memory");
+		return -ENOMEM;
+	}
+	return r;
+}
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+bool fault_at(const char *step)
+{
+	const char *f = getenv("CREST_FAULT");
+	if (!f || strcmp(f, step))
+		return false;
+	pr_err("fault injected at step '%s' (CREST_FAULT)", step);
+	return true;
+}

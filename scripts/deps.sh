@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install what crest needs to build and test (Debian 12, as root).
+set -euo pipefail
+pkgs=(gcc make libprotobuf-c-dev protobuf-c-compiler libxxhash-dev python3 procps util-linux coreutils)
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq "${missing[@]}"
+fi
