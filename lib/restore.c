@@ -244,6 +244,11 @@ static int finish(struct rst *s)
 		return r;
 	if (ret < 0)
 		return pr_errno((int)ret, "pid %d: close_range of restore fds", t->pid);
+	/* The child ran with PDEATHSIG=SIGKILL so that it died with crest
+	 * during preparation; the misc module puts the dumped value back. */
+	r = INJECT(&t->t, &ret, __NR_prctl, PR_SET_PDEATHSIG, 0);
+	if (r < 0)
+		return r;
 	for (int i = 0; i < MOD_MAX; i++) {
 		const struct crest_module *m = crest_modules[i];
 		if (m->inject && (r = m->inject(&s->c, t)) < 0)

@@ -70,6 +70,15 @@ static bool want_hex(const ProtobufCMessageDescriptor *md, const char *name)
 	return false;
 }
 
+/* File modes and umasks read best in octal. */
+static bool want_octal(const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strcmp(name, "mode") || !strcmp(name, "umask") ||
+	       (n > 5 && !strcmp(name + n - 5, "_mode"));
+}
+
 static size_t type_size(ProtobufCType t)
 {
 	switch (t) {
@@ -215,6 +224,7 @@ static void print_scalar(struct show *s, const ProtobufCMessageDescriptor *md,
 {
 	FILE *out = s->out;
 	bool hex = !s->json && want_hex(md, f->name);
+	bool oct = !s->json && want_octal(f->name);
 
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_INT32:
@@ -224,7 +234,7 @@ static void print_scalar(struct show *s, const ProtobufCMessageDescriptor *md,
 		break;
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_FIXED32:
-		fprintf(out, hex ? "0x%" PRIx32 : "%" PRIu32, *(const uint32_t *)v);
+		fprintf(out, oct ? "0%" PRIo32 : hex ? "0x%" PRIx32 : "%" PRIu32, *(const uint32_t *)v);
 		break;
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:

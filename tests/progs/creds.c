@@ -3,7 +3,7 @@
  * gid 1000 and uid 1000 (real/effective/saved/fs) keeping CAP_NET_BIND_SERVICE
  * permitted+effective+ambient and CAP_CHOWN inheritable (SECBIT_KEEP_CAPS stays
  * set), sets dumpable back to 1 and no_new_privs.  The check compares the
- * Uid/Gid/Groups/Cap*/NoNewPrivs lines of /proc/self/status, the securebits
+ * Uid, Gid, Groups, Cap* and NoNewPrivs lines of /proc/self/status, the securebits
  * and the dumpable flag with what was recorded before the dump. */
 // crest-test: mode=cr
 #include "t.h"
@@ -28,10 +28,10 @@ static const char *const fields[] = {
 };
 #define NF (sizeof(fields) / sizeof(fields[0]))
 
-static char before[NF][256];
+static char before[NF][512];
 static int securebits_before, dumpable_before;
 
-static int read_fields(char out[NF][256])
+static int read_fields(char out[NF][512])
 {
 	char line[512];
 	FILE *f = fopen("/proc/self/status", "re");
@@ -43,7 +43,7 @@ static int read_fields(char out[NF][256])
 		for (size_t i = 0; i < NF; i++)
 			if (!strncmp(line, fields[i], strlen(fields[i]))) {
 				line[strcspn(line, "\n")] = 0;
-				snprintf(out[i], 256, "%s", line);
+				snprintf(out[i], 512, "%s", line);
 			}
 	}
 	fclose(f);
@@ -52,7 +52,7 @@ static int read_fields(char out[NF][256])
 
 static int check(void *arg)
 {
-	char now[NF][256];
+	char now[NF][512];
 	int bad = 0;
 
 	if (read_fields(now) < 0) {
