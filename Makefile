@@ -21,7 +21,14 @@ TEST_SRC := $(wildcard tests/progs/*.c)
 TEST_BIN := $(patsubst tests/progs/%.c,tests/bin/%,$(TEST_SRC))
 TEST_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -Itests/lib
 
-all: crest tests
+all: crest tests $(BUILD)/counter
+
+$(BUILD)/counter: examples/counter.c
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
+
+demo: crest $(BUILD)/counter
+	bash scripts/demo.sh
 
 crest: $(BUILD)/cli/crest.o $(BUILD)/libcrest.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -64,5 +71,5 @@ bench: all
 clean:
 	rm -rf $(BUILD) crest tests/bin
 
-.PHONY: all tests deps test bench clean
+.PHONY: all tests deps test bench clean demo
 .SECONDARY: $(PB_C) $(PB_H)

@@ -58,7 +58,8 @@ size_t t_page_size(void)
 
 static int t_path(char *out, size_t size, const char *name)
 {
-	int n = snprintf(out, size, "%s/%s", T.dir[0] ? T.dir : ".", name);
+	int n = name[0] == '/' ? snprintf(out, size, "%s", name)
+			       : snprintf(out, size, "%s/%s", T.dir[0] ? T.dir : ".", name);
 
 	return (n < 0 || (size_t)n >= size) ? -1 : 0;
 }

@@ -60,10 +60,11 @@ uint64_t t_rand(uint64_t *state);
 /* clock_gettime(clk) in nanoseconds. */
 int64_t t_now_ns(clockid_t clk);
 
-/* Write a file in the test dir atomically (temp file + rename). 0 / -1. */
+/* Write a file in the test dir (or an absolute path) atomically (temp file
+ * + rename). 0 / -1. */
 int t_write_file(const char *name, const char *data, size_t len);
 
-/* Read a whole file in the test dir into buf (NUL-terminated, truncated to
+/* Read a whole file in the test dir (or an absolute path) into buf (NUL-terminated, truncated to
  * size-1).  Returns the length or -1. */
 long t_read_file(const char *name, char *buf, size_t size);
 
