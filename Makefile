@@ -65,7 +65,11 @@ deps:
 test: all
 	bash tests/run
 
-bench: all
+$(BUILD)/bigmem: bench/bigmem.c
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
+
+bench: all $(BUILD)/bigmem
 	bash bench/run
 
 clean:

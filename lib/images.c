@@ -6,6 +6,12 @@
 #include "core.pb-c.h"
 #include "mm.pb-c.h"
 #include "pagemap.pb-c.h"
+#include "creds.pb-c.h"
+#include "files.pb-c.h"
+#include "misc.pb-c.h"
+#include "rlimit.pb-c.h"
+#include "signal.pb-c.h"
+#include "timer.pb-c.h"
 
 static const struct {
 	const char *prefix;
@@ -15,6 +21,12 @@ static const struct {
 	{ "core-", &task_core__descriptor },
 	{ "mm-", &mm__descriptor },
 	{ "pagemap-", &page_map__descriptor },
+	{ "creds-", &creds__descriptor },
+	{ "files-", &files__descriptor },
+	{ "misc-", &task_misc__descriptor },
+	{ "rlimit-", &rlimits__descriptor },
+	{ "signal-", &task_signals__descriptor },
+	{ "timer-", &task_timers__descriptor },
 };
 
 const ProtobufCMessageDescriptor *img_descriptor_for(const char *filename)

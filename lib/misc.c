@@ -15,10 +15,9 @@
  * and injects prctl(PR_GET_*) for the rest.
  *
  * Restore: .prepare (native, in the child, as root) sets cwd/root, umask,
- * comm, scheduling and oom_score_adj, and unregisters the rseq area the
- * child inherited from crest (its TLS disappears in the memory swap and the
- * kernel would keep writing into whatever is mapped there).  .inject (after
- * the memory is back) re-registers the task's rseq area, robust list and
+ * comm, scheduling and oom_score_adj (the rseq area the child inherited
+ * from crest is unregistered by mm_swap).  .inject (after the memory is
+ * back) registers the task's rseq area again, its robust list and
  * clear_child_tid and sets THP disable and child subreaper.  Dumpable and
  * the parent-death signal are reset by the credential switch (creds.c, in
  * inject_late), so misc_restore_dumpable() sets them after it.
@@ -30,7 +29,6 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
-#include <sys/rseq.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/sched.h>
@@ -310,23 +308,6 @@ static int misc_load(struct restore_ctx *c, struct restore_task *t)
 	return 0;
 }
 
-/* The child inherited crest's rseq registration (kept across fork); its
- * area is in crest's TLS, which the memory swap replaces. */
-static int unregister_own_rseq(pid_t pid)
-{
-	if (__rseq_size == 0)
-		return 0;
-	struct rseq *area = (struct rseq *)((char *)__builtin_thread_pointer() + __rseq_offset);
-	unsigned int lens[] = { __rseq_size, 32 };
-	for (size_t i = 0; i < ARRAY_SIZE(lens); i++)
-		if (syscall(SYS_rseq, area, lens[i], RSEQ_FLAG_UNREGISTER, RSEQ_SIG) == 0)
-			return 0;
-	if ((int32_t)area->cpu_id < 0)
-		return 0;      /* glibc's registration had failed: nothing registered */
-	return pr_errno(-errno, "pid %d: rseq: cannot unregister the area inherited from crest",
-			pid);
-}
-
 static int prepare_sched(pid_t pid, const TaskMisc *m)
 {
 	const MiscSched *s = m->sched;
@@ -415,10 +396,6 @@ static int misc_prepare(struct restore_ctx *c, struct restore_task *t)
 		return pr_errno(-errno, "pid %d: comm '%s': prctl(PR_SET_NAME)", t->pid, m->comm);
 
 	r = prepare_oom_score_adj(t->pid, m->oom_score_adj);
-	if (r < 0)
-		return r;
-
-	r = unregister_own_rseq(t->pid);
 	if (r < 0)
 		return r;
 

@@ -4,6 +4,7 @@
  *  B: CLOCK_MONOTONIC, SIGEV_THREAD_ID (main thread) SIGRTMIN+4,
  *     sival_ptr 0x5eed0000beef, 40 ms period;
  *  N: CLOCK_MONOTONIC, SIGEV_NONE, one-shot 1000 s;
+ *  P: CLOCK_PROCESS_CPUTIME_ID, SIGEV_NONE, 500 s of CPU time, 3 s period;
  *  C: CLOCK_MONOTONIC, SIGEV_SIGNAL SIGRTMIN+6 (blocked), one-shot 1 ms that
  *     already fired: its SI_TIMER signal is pending at the dump.
  * The check: timer_gettime on the old ids gives the same intervals and sane
@@ -24,7 +25,7 @@
 #define B_NS 40000000LL
 #define B_PTR 0x5eed0000beefULL
 
-static int id_a, id_b, id_n, id_c;
+static int id_a, id_b, id_n, id_c, id_p;
 static int sig_a, sig_b, sig_c;
 static volatile unsigned long cnt_a, cnt_b, bad_n;
 static volatile int bad_sig, bad_code, bad_id;
@@ -131,6 +132,17 @@ static int check(void *arg)
 		bad = 1;
 	}
 
+	if (!gettime(id_p, &s)) {
+		if (ns(&s.it_interval) != 3000000000LL || ns(&s.it_value) <= 0 ||
+		    ns(&s.it_value) > 500000000000LL) {
+			t_fail("timer P (id %d): interval %ld ns value %ld ns, expected 3 s and under 500 s",
+			       id_p, (long)ns(&s.it_interval), (long)ns(&s.it_value));
+			bad = 1;
+		}
+	} else {
+		bad = 1;
+	}
+
 	/* C: its pending SI_TIMER signal */
 	siginfo_t si;
 	sigset_t cs;
@@ -209,8 +221,10 @@ int main(int argc, char **argv)
 	id_b = mk(CLOCK_MONOTONIC, SIGEV_THREAD_ID | SIGEV_SIGNAL, sig_b, B_PTR);
 	if (!id_a || !id_b)
 		t_die("timer ids %d %d: expected non-zero ids", id_a, id_b);
-	t_log("timer ids: A %d B %d C %d N %d", id_a, id_b, id_c, id_n);
+	id_p = mk(CLOCK_PROCESS_CPUTIME_ID, SIGEV_NONE, 0, 0);
+	t_log("timer ids: A %d B %d C %d N %d P %d", id_a, id_b, id_c, id_n, id_p);
 	arm(id_n, 1000000000000LL, 0);
+	arm(id_p, 500000000000LL, 3000000000LL);
 	arm(id_a, A_NS, A_NS);
 	arm(id_b, B_NS, B_NS);
 	if (fire_c())
