@@ -17,6 +17,7 @@
 #include "inventory.pb-c.h"
 #include "log.h"
 #include "mm.h"
+#include "shmem.h"
 #include "task.h"
 #include "util.h"
 
@@ -275,6 +276,9 @@ int crest_dump(const struct crest_opts *o)
 			goto out;
 		}
 	}
+	r = shmem_dump_write(&c, &t);
+	if (r < 0)
+		goto out;
 	r = write_inventory(&c, t.pid);
 	if (r < 0)
 		goto out;
@@ -303,6 +307,7 @@ out:
 	}
 	tracee_close(&t.t);
 	free_task_priv(&t);
+	shmem_dump_free(&t);
 	if (t.pidfd >= 0)
 		close(t.pidfd);
 	close(c.dirfd);

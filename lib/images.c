@@ -12,6 +12,7 @@
 #include "rlimit.pb-c.h"
 #include "signal.pb-c.h"
 #include "timer.pb-c.h"
+#include "shmem.pb-c.h"
 
 static const struct {
 	const char *prefix;
@@ -27,6 +28,7 @@ static const struct {
 	{ "rlimit-", &rlimits__descriptor },
 	{ "signal-", &task_signals__descriptor },
 	{ "timer-", &task_timers__descriptor },
+	{ "shmem-", &shmem_objs__descriptor },
 };
 
 const ProtobufCMessageDescriptor *img_descriptor_for(const char *filename)

@@ -358,9 +358,9 @@ static int prepare_oom_score_adj(pid_t pid, int want)
 	int n = snprintf(val, sizeof(val), "%d", want);
 	r = write_full(fd, val, (size_t)n);
 	if (r == -EACCES || r == -EPERM) {
-		pr_err("pid %d: oom_score_adj: cannot lower it to %d (crest's is %d): that needs "
-		       "CAP_SYS_RESOURCE, which crest lacks; run crest with CAP_SYS_RESOURCE or "
-		       "with an oom_score_adj of at most %d", pid, want, cur, want);
+		pr_err("pid %d: oom_score_adj: cannot set %d (crest's is %d): values below the "
+		       "minimum inherited by crest's process tree need CAP_SYS_RESOURCE, which "
+		       "crest lacks; run crest with CAP_SYS_RESOURCE", pid, want, cur);
 		return r;
 	}
 	if (r < 0)

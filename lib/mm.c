@@ -22,6 +22,7 @@
 #include "log.h"
 #include "mm.h"
 #include "mm_priv.h"
+#include "shmem.h"
 #include "util.h"
 
 #define PM_PRESENT (1ULL << 63)
@@ -55,8 +56,6 @@ struct dump_mm {
 	Mm mm;
 	Vma **vmas;
 	size_t nr_vmas;
-	ShmemObj **shm;
-	size_t nr_shm;
 };
 
 static void dump_mm_free(struct dump_mm *d)
@@ -68,12 +67,6 @@ static void dump_mm_free(struct dump_mm *d)
 		free(d->vmas[i]);
 	}
 	free(d->vmas);
-	for (size_t i = 0; i < d->nr_shm; i++) {
-		free(d->shm[i]->name);
-		free(d->shm[i]->extents);
-		free(d->shm[i]);
-	}
-	free(d->shm);
 	free(d->mm.auxv);
 	free(d->mm.exe_path);
 }
@@ -211,98 +204,21 @@ static int check_file_vma(struct dump_task *t, Vma *v)
 	return 0;
 }
 
-/* Shared memory object: dump its data once, keyed by inode. */
-static int dump_shmem(struct dump_ctx *c, struct dump_task *t, struct dump_mm *d, Vma *v)
+/* Shared memory object: its data is kept once per object (shmem.c). */
+static int dump_shmem(struct dump_ctx *c, struct dump_task *t, Vma *v)
 {
-	_cleanup_close_ int fd = -1, out = -1;
-	_cleanup_free_ char *buf = NULL;
-	struct stat st;
-	char name[IMG_NAME_MAX];
-	ShmemObj *o, **no;
-	XXH3_state_t *xs;
-	off_t pos = 0;
-	int r = 0;
+	_cleanup_close_ int fd = open_map_file(t->pid, v);
+	uint32_t id;
+	int r;
 
-	for (size_t i = 0; i < d->nr_shm; i++)
-		if (d->shm[i]->ino == v->ino) {
-			v->has_shmid = true;
-			v->shmid = d->shm[i]->id;
-			return 0;
-		}
-	fd = open_map_file(t->pid, v);
-	if (fd < 0 || fstat(fd, &st) < 0)
+	if (fd < 0)
 		return pr_errno(-errno, "pid %d: shared memory %#lx-%#lx (%s): cannot open it",
 				t->pid, (unsigned long)v->start, (unsigned long)v->end, v->path);
-	o = xzalloc(sizeof(*o));
-	no = realloc(d->shm, (d->nr_shm + 1) * sizeof(*no));
-	if (!o || !no) {
-		free(o);
-		return -ENOMEM;
-	}
-	d->shm = no;
-	d->shm[d->nr_shm++] = o;
-	shmem_obj__init(o);
-	o->id = d->nr_shm - 1;
-	o->ino = v->ino;
-	o->size = st.st_size;
-	if (v->kind == VMA_KIND__VMA_MEMFD) {
-		const char *n = v->path + 7;
-		size_t l = strlen(n);
-		o->name = xstrdup(n);
-		if (l > 10 && !strcmp(n + l - 10, " (deleted)"))
-			o->name[l - 10] = 0;
-		int seals = fcntl(fd, F_GET_SEALS);
-		if (seals > 0) {
-			o->has_seals = true;
-			o->seals = seals;
-		}
-	}
-	v->has_shmid = true;
-	v->shmid = o->id;
-
-	snprintf(name, sizeof(name), "shmem-%d-%u.img", t->pid, o->id);
-	out = openat(c->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	buf = malloc(1 << 20);
-	xs = XXH3_createState();
-	if (out < 0 || !buf || !xs) {
-		XXH3_freeState(xs);
-		return pr_errno(out < 0 ? -errno : -ENOMEM, "image %s: cannot create", name);
-	}
-	XXH3_64bits_reset(xs);
-	while (pos < st.st_size) {
-		off_t ds = lseek(fd, pos, SEEK_DATA), de;
-		if (ds < 0)
-			break;   /* ENXIO: no more data */
-		de = lseek(fd, ds, SEEK_HOLE);
-		if (de < 0)
-			de = st.st_size;
-		uint64_t *ne = realloc(o->extents, (o->n_extents + 2) * sizeof(*ne));
-		if (!ne) {
-			r = -ENOMEM;
-			break;
-		}
-		o->extents = ne;
-		o->extents[o->n_extents++] = ds;
-		o->extents[o->n_extents++] = de - ds;
-		for (off_t p = ds; p < de;) {
-			size_t n = MIN((off_t)(1 << 20), de - p);
-			r = pread_full(fd, buf, n, p);
-			if (r == 0)
-				r = write_full(out, buf, n);
-			if (r < 0)
-				break;
-			XXH3_64bits_update(xs, buf, n);
-			p += n;
-		}
-		if (r < 0)
-			break;
-		pos = de;
-	}
-	o->has_checksum = true;
-	o->checksum = XXH3_64bits_digest(xs);
-	XXH3_freeState(xs);
+	r = shmem_dump_add(c, t, fd, v->kind == VMA_KIND__VMA_MEMFD ? v->path + 7 : NULL, v->ino, &id);
 	if (r < 0)
-		return pr_errno(r, "pid %d: dumping shared memory %s", t->pid, v->path ? v->path : "");
+		return r;
+	v->has_shmid = true;
+	v->shmid = id;
 	return 0;
 }
 
@@ -536,7 +452,7 @@ int mm_dump(struct dump_ctx *c, struct dump_task *t)
 				r = -ENOTSUP;
 				break;
 			}
-			r = dump_shmem(c, t, &d, v);
+			r = dump_shmem(c, t, v);
 			break;
 		default:
 			r = 0;
@@ -561,8 +477,6 @@ int mm_dump(struct dump_ctx *c, struct dump_task *t)
 
 	d.mm.vmas = d.vmas;
 	d.mm.n_vmas = d.nr_vmas;
-	d.mm.shmem = d.shm;
-	d.mm.n_shmem = d.nr_shm;
 	snprintf(name, sizeof(name), "mm-%d.img", t->pid);
 	r = img_write(c->dirfd, name, &d.mm.base);
 	pr_info("pid %d: %zu VMAs, %llu pages dumped", t->pid, d.nr_vmas, (unsigned long long)w.total);

@@ -23,6 +23,7 @@
 #include "log.h"
 #include "mm.h"
 #include "mm_priv.h"
+#include "shmem.h"
 #include "util.h"
 
 #define MAX_GADGET_CANDS 16
@@ -37,7 +38,6 @@ struct mm_restore {
 	int nr_cands;
 	unsigned long gadget;
 	int *vma_fd;      /* per VMA: tmp fd index, or -1 */
-	int *shm_fd;      /* per shmem object: tmp fd index */
 	int exe_fd;       /* tmp fd index */
 	int nr_tmp;
 };
@@ -53,7 +53,6 @@ void mm_free(struct mm_restore *m)
 	if (m->pages_fd >= 0)
 		close(m->pages_fd);
 	free(m->vma_fd);
-	free(m->shm_fd);
 	free(m);
 }
 
@@ -117,13 +116,11 @@ int mm_load(struct restore_ctx *c, struct restore_task *t, struct mm_restore **o
 	}
 
 	m->vma_fd = malloc(m->mm->n_vmas * sizeof(int) + 1);
-	m->shm_fd = malloc(m->mm->n_shmem * sizeof(int) + 1);
-	if (!m->vma_fd || !m->shm_fd) {
+	if (!m->vma_fd) {
 		r = -ENOMEM;
 		goto err;
 	}
-	for (size_t i = 0; i < m->mm->n_shmem; i++)
-		m->shm_fd[i] = m->nr_tmp++;
+	m->nr_tmp = shmem_nr_tmp(t);   /* shmem objects come first */
 	for (size_t i = 0; i < m->mm->n_vmas; i++) {
 		Vma *v = m->mm->vmas[i];
 		m->vma_fd[i] = -1;
@@ -134,7 +131,7 @@ int mm_load(struct restore_ctx *c, struct restore_task *t, struct mm_restore **o
 			m->vma_fd[i] = m->nr_tmp++;
 		}
 		if ((v->kind == VMA_KIND__VMA_ANON_SHARED || v->kind == VMA_KIND__VMA_MEMFD) &&
-		    (!v->has_shmid || v->shmid >= m->mm->n_shmem)) {
+		    (!v->has_shmid || !shmem_restore_has(t, v->shmid))) {
 			pr_err("image mm-%d.img is corrupt: shared mapping without its object", t->pid);
 			r = -EBADMSG;
 			goto err;
@@ -163,7 +160,7 @@ err:
 
 int mm_tmp_fds(struct mm_restore *m)
 {
-	return m->nr_tmp;
+	return m->nr_tmp;   /* counts the shmem objects' fds too */
 }
 
 /* ---- child side ---- */
@@ -181,63 +178,11 @@ static int place_fd(int fd, int target)
 	return 0;
 }
 
-static int child_fill_shmem(struct mm_restore *m, ShmemObj *o, int fd)
-{
-	char name[IMG_NAME_MAX];
-	_cleanup_close_ int in = -1;
-	_cleanup_free_ char *buf = malloc(1 << 20);
-	XXH3_state_t *xs = XXH3_createState();
-	int r = 0;
-
-	snprintf(name, sizeof(name), "shmem-%d-%u.img", m->pid, o->id);
-	in = openat(m->dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (in < 0 || !buf || !xs) {
-		XXH3_freeState(xs);
-		return pr_errno(in < 0 ? -errno : -ENOMEM, "image %s: cannot open", name);
-	}
-	XXH3_64bits_reset(xs);
-	for (size_t i = 0; i + 1 < o->n_extents && r == 0; i += 2) {
-		uint64_t off = o->extents[i], len = o->extents[i + 1];
-		while (len && r == 0) {
-			size_t n = MIN(len, (uint64_t)(1 << 20));
-			r = read_full(in, buf, n);
-			if (r == 0)
-				r = pwrite_full(fd, buf, n, off);
-			XXH3_64bits_update(xs, buf, n);
-			off += n;
-			len -= n;
-		}
-	}
-	if (r == 0 && o->has_checksum && XXH3_64bits_digest(xs) != o->checksum) {
-		pr_err("image %s is corrupt: checksum mismatch", name);
-		r = -EBADMSG;
-	} else if (r < 0) {
-		pr_errno(r, "pid %d: filling shared memory object from %s", m->pid, name);
-	}
-	XXH3_freeState(xs);
-	return r;
-}
-
 int mm_prepare(struct restore_ctx *c, struct restore_task *t, struct mm_restore *m,
 	       unsigned long *gadget)
 {
 	int base = t->tmp_fd_base, r, fd;
 
-	for (size_t i = 0; i < m->mm->n_shmem; i++) {
-		ShmemObj *o = m->mm->shmem[i];
-		fd = memfd_create(o->name ? o->name : "crest-shmem",
-				  MFD_CLOEXEC | (o->has_seals ? MFD_ALLOW_SEALING : 0));
-		if (fd < 0)
-			return pr_errno(-errno, "pid %d: memfd_create for shared memory", t->pid);
-		if (ftruncate(fd, o->size) < 0 || (r = child_fill_shmem(m, o, fd)) < 0) {
-			r = -errno;
-			close(fd);
-			return pr_errno(r, "pid %d: preparing shared memory object %u", t->pid, o->id);
-		}
-		r = place_fd(fd, base + m->shm_fd[i]);
-		if (r < 0)
-			return pr_errno(r, "pid %d: dup2 of a shared memory fd", t->pid);
-	}
 	for (size_t i = 0; i < m->mm->n_vmas; i++) {
 		Vma *v = m->mm->vmas[i];
 		int flags = O_RDONLY;
@@ -538,7 +483,7 @@ static int map_vmas(struct tracee *t, struct restore_task *rt, struct mm_restore
 		case VMA_KIND__VMA_ANON_SHARED:
 		case VMA_KIND__VMA_MEMFD:
 			flags |= MAP_SHARED;
-			fd = rt->tmp_fd_base + m->shm_fd[v->shmid];
+			fd = shmem_restore_fd(rt, v->shmid);
 			off = v->pgoff;
 			break;
 		default:

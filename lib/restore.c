@@ -23,6 +23,7 @@
 #include "inventory.pb-c.h"
 #include "log.h"
 #include "mm.h"
+#include "shmem.h"
 #include "task.h"
 #include "util.h"
 
@@ -88,6 +89,9 @@ static int load_images(struct rst *s)
 	r = img_read(s->c.dirfd, name, &task_core__descriptor, (ProtobufCMessage **)&s->core, false);
 	if (r < 0)
 		return r;
+	r = shmem_load(&s->c, &s->t);
+	if (r < 0)
+		return r;
 	r = mm_load(&s->c, &s->t, &s->mm);
 	if (r < 0)
 		return r;
@@ -121,6 +125,11 @@ static int move_high(int fd, int min)
 static int child_session(struct rst *s)
 {
 	pid_t pid = s->t.pid;
+	if (s->core->sid != pid && !s->c.o->shell_job) {
+		pr_err("pid %d: its session (%d) is led by a process outside the dump; restore it with "
+		       "--shell-job to put it in crest's own session", pid, s->core->sid);
+		return -EINVAL;
+	}
 	if (s->core->sid == pid) {
 		if (setsid() < 0)
 			return pr_errno(-errno, "pid %d: setsid", pid);
@@ -162,6 +171,9 @@ static __attribute__((noreturn)) void child_main(struct rst *s, int sync_fd)
 		r = pr_errno(-errno, "pid %d: personality(%#x)", s->t.pid, s->core->personality);
 		goto fail;
 	}
+	r = shmem_prepare(&s->c, &s->t);
+	if (r < 0)
+		goto fail;
 	for (int i = 0; i < MOD_MAX; i++) {
 		const struct crest_module *m = crest_modules[i];
 		if (m->prepare && (r = m->prepare(&s->c, &s->t)) < 0)
@@ -367,6 +379,7 @@ int crest_restore(const struct crest_opts *o, pid_t *root)
 		if (s.loaded[i] && crest_modules[i]->free)
 			crest_modules[i]->free(&s.t);
 	mm_free(s.mm);
+	shmem_free(&s.t);
 	if (s.core)
 		protobuf_c_message_free_unpacked(&s.core->base, NULL);
 	if (s.inv)

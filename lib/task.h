@@ -33,6 +33,7 @@ struct dump_task {
 	pid_t pid;
 	struct tracee t;            /* stopped, injection ready */
 	int pidfd;
+	struct shmem_dump *shmem;   /* shmem.c: shared memory objects */
 	void *priv[MOD_MAX];
 };
 
@@ -49,6 +50,7 @@ struct restore_task {
 	int tmp_fd_base;
 	int next_tmp_fd;            /* allocator for tmp fds (child side) */
 	struct tracee t;            /* valid in inject phases */
+	struct shmem_restore *shmem; /* shmem.c */
 	void *priv[MOD_MAX];
 };
 

@@ -156,6 +156,8 @@ static int parse_proc_timers(pid_t pid, PosixTimer ***out, size_t *n_out)
 				cur->notify = SIGEV_SIGNAL;
 			else if (!strncmp(k, "none/", 5))
 				cur->notify = SIGEV_NONE;
+			else if (!strncmp(k, "thread/", 7))
+				cur->notify = SIGEV_THREAD;   /* raw syscall: the kernel signals */
 			else {
 				pr_err("pid %d: POSIX timer %d: notification \"%s\" is not supported", pid,
 				       cur->id, k);
@@ -269,7 +271,7 @@ static int timers_load(struct restore_ctx *c, struct restore_task *t)
 	for (size_t i = 0; i < tt->n_posix; i++) {
 		PosixTimer *p = tt->posix[i];
 		int mode = p->notify & ~SIGEV_THREAD_ID;
-		if (p->id < 0 || (mode != SIGEV_SIGNAL && mode != SIGEV_NONE)) {
+		if (p->id < 0 || (mode != SIGEV_SIGNAL && mode != SIGEV_NONE && mode != SIGEV_THREAD)) {
 			pr_err("pid %d: %s: bad POSIX timer %d (notify %d)", t->pid, name, p->id, p->notify);
 			goto bad;
 		}
