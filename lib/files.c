@@ -30,6 +30,7 @@
 #include "files.pb-c.h"
 #include "image.h"
 #include "log.h"
+#include "shmem.h"
 #include "task.h"
 #include "util.h"
 
@@ -50,6 +51,7 @@ static const char *kind_name(FilesKind k)
 	case FILES_KIND__FILES_CHR: return "character device";
 	case FILES_KIND__FILES_PIPE: return "pipe";
 	case FILES_KIND__FILES_SHELL_TTY: return "shell terminal";
+	case FILES_KIND__FILES_MEMFD: return "memfd";
 	default: return "?";
 	}
 }
@@ -65,6 +67,7 @@ struct dfile {                  /* one open file description being dumped */
 };
 
 struct dstate {
+	struct dump_task *t;
 	pid_t pid;
 	int pidfd;
 	struct dfile *files;
@@ -232,6 +235,35 @@ static bool is_simple_chrdev(const struct stat *st)
 	return major(st->st_rdev) == 1 && (mi == 3 || mi == 5 || mi == 7 || mi == 8 || mi == 9);
 }
 
+/* memfd: its content is kept once in shmem-<pid>.img, shared with the
+ * task's mappings of it.  The data is read through a fresh description
+ * (opened via /proc), never through the task's own, whose position the
+ * SEEK_DATA/SEEK_HOLE walk would move. */
+static int classify_memfd(struct dump_ctx *c, struct dstate *s, struct dfile *f, const char *link,
+			  const struct stat *st)
+{
+	_cleanup_close_ int rfd = -1;
+	char path[64];
+	uint32_t id;
+	int r;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", s->pid, f->fd);
+	rfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (rfd < 0)
+		return pr_errno(-errno, "pid %d: fd %d (%s): cannot reopen the memfd to read it", s->pid,
+				f->fd, link);
+	r = shmem_dump_add(c, s->t, rfd, link + 7, st->st_ino, &id);
+	if (r < 0)
+		return r;
+	f->pb.kind = FILES_KIND__FILES_MEMFD;
+	f->pb.has_shmem_id = true;
+	f->pb.shmem_id = id;
+	f->pb.path = strdup(link);
+	if (!f->pb.path)
+		return pr_errno(-ENOMEM, "pid %d: fd %d", s->pid, f->fd);
+	return 0;
+}
+
 /* Fill in a new description for task fd `fd` (f->lfd, dev, ino set). */
 static int classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const char *link,
 		    const struct stat *st)
@@ -255,13 +287,8 @@ static int classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const
 		if (r < 0)
 			return r;
 	} else if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
-		if (!strncmp(link, "/memfd:", 7)) {
-			/* TODO(memfd): mm.c restores mapped memfds; an fd on a memfd needs
-			 * that shmem object (by ino) handed over to the child. */
-			pr_err("pid %d: fd %d is a memfd (%s): memfd file descriptors are not supported yet",
-			       pid, fd, link);
-			return -ENOTSUP;
-		}
+		if (!strncmp(link, "/memfd:", 7) && S_ISREG(st->st_mode))
+			return classify_memfd(c, s, f, link, st);
 		r = check_path(pid, fd, link, st, false);
 		if (r < 0)
 			return r;
@@ -530,7 +557,7 @@ static int dump_pipes(struct dstate *s)
 
 static int files_dump(struct dump_ctx *c, struct dump_task *t)
 {
-	struct dstate s = { .pid = t->pid, .pidfd = t->pidfd };
+	struct dstate s = { .t = t, .pid = t->pid, .pidfd = t->pidfd };
 	_cleanup_close_ int own_pidfd = -1, fddir = -1;
 	_cleanup_free_ int *fds = NULL;
 	_cleanup_free_ FilesFd **pfds = NULL;
@@ -660,7 +687,9 @@ static int load_check(struct restore_ctx *c, struct restore_task *t, struct rsta
 	}
 	for (size_t i = 0; i < img->n_descs; i++) {
 		FilesDesc *d = img->descs[i];
-		if (d->id != i || (unsigned)d->kind > FILES_KIND__FILES_SHELL_TTY ||
+		if (d->id != i || (unsigned)d->kind > FILES_KIND__FILES_MEMFD ||
+		    (d->kind == FILES_KIND__FILES_MEMFD &&
+		     (!d->has_shmem_id || !shmem_restore_has(t, d->shmem_id))) ||
 		    (by_path(d) && (!d->path || d->path[0] != '/' || !d->has_dev || !d->has_ino)) ||
 		    (d->kind == FILES_KIND__FILES_CHR && !d->has_rdev) ||
 		    (d->kind == FILES_KIND__FILES_PIPE && (!d->has_pipe_id || d->pipe_id >= img->n_pipes))) {
@@ -789,6 +818,30 @@ static int open_by_path(pid_t pid, int fd, const FilesDesc *d, int base)
 	return r;
 }
 
+/* A new description of the memfd object shmem.c recreated. */
+static int open_memfd(struct restore_task *t, int fd, const FilesDesc *d, int base)
+{
+	int obj = shmem_restore_fd(t, d->shmem_id), n;
+	char path[64];
+
+	if (obj < 0)
+		return pr_errno(obj, "pid %d: fd %d (%s): its memfd object is missing", t->pid, fd, d->path);
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", obj);
+	n = open(path, (int)(d->flags & (O_ACCMODE | O_APPEND | O_NONBLOCK | O_LARGEFILE)) | O_CLOEXEC);
+	if (n < 0)
+		return pr_errno(-errno, "pid %d: fd %d (%s): cannot reopen the memfd", t->pid, fd, d->path);
+	if (d->pos && lseek(n, (off_t)d->pos, SEEK_SET) != (off_t)d->pos) {
+		int e = -errno;
+		close(n);
+		return pr_errno(e, "pid %d: fd %d (%s): cannot seek to %llu", t->pid, fd, d->path,
+				(unsigned long long)d->pos);
+	}
+	n = move_up(n, base);
+	if (n < 0)
+		return pr_errno(n, "pid %d: fd %d (%s): cannot move it above fd %d", t->pid, fd, d->path, base);
+	return n;
+}
+
 struct rpipe {
 	int r, w;               /* our ends, >= base */
 	bool r_used, w_used;    /* handed over to a description */
@@ -899,6 +952,9 @@ static int files_prepare(struct restore_ctx *c, struct restore_task *t)
 		switch (d->kind) {
 		case FILES_KIND__FILES_PIPE:
 			r = open_pipe_end(pid, fd, d, &rp[d->pipe_id], base);
+			break;
+		case FILES_KIND__FILES_MEMFD:
+			r = open_memfd(t, fd, d, base);
 			break;
 		case FILES_KIND__FILES_SHELL_TTY:
 			r = fcntl(tty, F_DUPFD_CLOEXEC, base);

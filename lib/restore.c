@@ -15,6 +15,7 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "compat.h"
@@ -108,6 +109,30 @@ static int load_images(struct rst *s)
 	}
 	s->t.tmp_fd_base = maxfd + 1;
 	s->t.next_tmp_fd = s->t.tmp_fd_base + mm_tmp_fds(s->mm);
+	return fit_fd_limit(s);
+}
+
+/* The child holds the task's fds plus crest's own above them: make sure
+ * the soft RLIMIT_NOFILE allows it (the rlimit module puts the dumped
+ * limit back at the end). */
+static int fit_fd_limit(struct rst *s)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)s->t.next_tmp_fd + 128;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return pr_errno(-errno, "getrlimit(RLIMIT_NOFILE)");
+	if (rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max < need) {
+		pr_err("pid %d: its fds go up to %d, above crest's RLIMIT_NOFILE hard limit %llu: raise "
+		       "it (ulimit -Hn) before the restore", s->t.pid, s->t.tmp_fd_base - 1,
+		       (unsigned long long)rl.rlim_max);
+		return -EMFILE;
+	}
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return pr_errno(-errno, "setrlimit(RLIMIT_NOFILE)");
 	return 0;
 }
 
@@ -251,6 +276,9 @@ static int finish(struct rst *s)
 	long ret;
 	int r;
 
+	r = shmem_inject_seals(t);
+	if (r < 0)
+		return r;
 	r = INJECT(&t->t, &ret, __NR_close_range, t->tmp_fd_base, ~0U, 0);
 	if (r < 0)
 		return r;

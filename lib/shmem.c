@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <xxhash.h>
 #include "image.h"
 #include "log.h"
@@ -272,4 +273,24 @@ void shmem_free(struct restore_task *t)
 		protobuf_c_message_free_unpacked(&s->img->base, NULL);
 	free(s);
 	t->shmem = NULL;
+}
+
+int shmem_inject_seals(struct restore_task *t)
+{
+	struct shmem_restore *s = t->shmem;
+	long ret;
+	int r;
+
+	for (int i = 0; i < shmem_nr_tmp(t); i++) {
+		ShmemObj *o = s->img->objs[i];
+		if (!o->has_seals || !o->seals)
+			continue;
+		r = INJECT(&t->t, &ret, __NR_fcntl, t->tmp_fd_base + i, F_ADD_SEALS, o->seals);
+		if (r < 0)
+			return r;
+		if (ret < 0)
+			return pr_errno((int)ret, "pid %d: sealing memfd %s (seals %#x)", t->pid,
+					o->name ? o->name : "?", o->seals);
+	}
+	return 0;
 }

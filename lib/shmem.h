@@ -24,6 +24,8 @@ int shmem_prepare(struct restore_ctx *c, struct restore_task *t);   /* child */
 /* Child side: the fd of object id (valid after shmem_prepare), or -ENOENT */
 int shmem_restore_fd(struct restore_task *t, uint32_t id);
 bool shmem_restore_has(struct restore_task *t, uint32_t id);
+/* Tracer side, after the mappings exist: apply the memfd seals. */
+int shmem_inject_seals(struct restore_task *t);
 void shmem_free(struct restore_task *t);
 
 #endif

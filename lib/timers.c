@@ -371,8 +371,13 @@ static int arm_one(struct restore_task *t, PosixTimer *p)
 		.value_nsec = p->value_ns % NSEC,
 	};
 	long ret;
-	if (!p->value_ns)
+	if (!p->value_ns && !p->interval_ns)
 		return 0;   /* disarmed: timer_create left it so */
+	/* A disarmed timer reads as 0/0; an armed one that has expired (its
+	 * signal not yet delivered) as 1 ns.  Should a kernel ever report 0 with
+	 * an interval, it is armed and due: fire it at once. */
+	if (!p->value_ns)
+		s.value_nsec = 1;
 	int r = tracee_write(tr, tr->scratch, &s, sizeof(s));
 	if (r < 0)
 		return r;
