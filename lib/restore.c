@@ -65,6 +65,30 @@ static void user_regs_from_image(const X86Regs *x, struct user_regs_struct *r)
 	r->es = x->es; r->fs = x->fs; r->gs = x->gs;
 }
 
+/* The child holds the task's fds plus crest's own above them: make sure
+ * the soft RLIMIT_NOFILE allows it (the rlimit module puts the dumped
+ * limit back at the end). */
+static int fit_fd_limit(struct rst *s)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)s->t.next_tmp_fd + 128;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return pr_errno(-errno, "getrlimit(RLIMIT_NOFILE)");
+	if (rl.rlim_cur >= need)
+		return 0;
+	if (rl.rlim_max < need) {
+		pr_err("pid %d: its fds go up to %d, above crest's RLIMIT_NOFILE hard limit %llu: raise "
+		       "it (ulimit -Hn) before the restore", s->t.pid, s->t.tmp_fd_base - 1,
+		       (unsigned long long)rl.rlim_max);
+		return -EMFILE;
+	}
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return pr_errno(-errno, "setrlimit(RLIMIT_NOFILE)");
+	return 0;
+}
+
 static int load_images(struct rst *s)
 {
 	char name[IMG_NAME_MAX];
@@ -110,30 +134,6 @@ static int load_images(struct rst *s)
 	s->t.tmp_fd_base = maxfd + 1;
 	s->t.next_tmp_fd = s->t.tmp_fd_base + mm_tmp_fds(s->mm);
 	return fit_fd_limit(s);
-}
-
-/* The child holds the task's fds plus crest's own above them: make sure
- * the soft RLIMIT_NOFILE allows it (the rlimit module puts the dumped
- * limit back at the end). */
-static int fit_fd_limit(struct rst *s)
-{
-	struct rlimit rl;
-	rlim_t need = (rlim_t)s->t.next_tmp_fd + 128;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return pr_errno(-errno, "getrlimit(RLIMIT_NOFILE)");
-	if (rl.rlim_cur >= need)
-		return 0;
-	if (rl.rlim_max < need) {
-		pr_err("pid %d: its fds go up to %d, above crest's RLIMIT_NOFILE hard limit %llu: raise "
-		       "it (ulimit -Hn) before the restore", s->t.pid, s->t.tmp_fd_base - 1,
-		       (unsigned long long)rl.rlim_max);
-		return -EMFILE;
-	}
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		return pr_errno(-errno, "setrlimit(RLIMIT_NOFILE)");
-	return 0;
 }
 
 /* ---- child ---- */
