@@ -13,6 +13,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include "core.pb-c.h"
+#include "creds.h"
 #include "image.h"
 #include "inventory.pb-c.h"
 #include "log.h"
@@ -241,6 +242,10 @@ int crest_dump(const struct crest_opts *o)
 		goto out;
 	}
 	r = check_task(o->pid);
+	if (r < 0)
+		goto out;
+	/* before anything is injected: a seccomp filter could kill the task */
+	r = creds_check_seccomp(o->pid);
 	if (r < 0)
 		goto out;
 	r = tracee_seize(&t.t, o->pid);

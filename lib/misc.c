@@ -14,11 +14,13 @@
  * (getpriority, sched_getattr, get_robust_list, PTRACE_GET_RSEQ_CONFIGURATION)
  * and injects prctl(PR_GET_*) for the rest.
  *
- * Restore: .prepare (native, in the child, as root) sets cwd/root, umask,
- * comm, scheduling and oom_score_adj (the rseq area the child inherited
- * from crest is unregistered by mm_swap).  .inject (after the memory is
- * back) registers the task's rseq area again, its robust list and
- * clear_child_tid and sets THP disable and child subreaper.  Dumpable and
+ * Restore: .prepare (native, in the child, as root) sets umask, comm,
+ * scheduling and oom_score_adj (the rseq area the child inherited from crest
+ * is unregistered by mm_swap).  .inject (after the memory is back) registers
+ * the task's rseq area again, its robust list and clear_child_tid and sets
+ * THP disable and child subreaper.  .inject_late (before creds.c drops
+ * root) does chdir + chroot, injected: a chroot in .prepare would break
+ * every path the child opens afterwards (mapped files, /proc).  Dumpable and
  * the parent-death signal are reset by the credential switch (creds.c, in
  * inject_late), so misc_restore_dumpable() sets them after it.
  */
@@ -376,20 +378,6 @@ static int misc_prepare(struct restore_ctx *c, struct restore_task *t)
 	if (!m)
 		return 0;
 
-	/* open both first: the cwd may lie outside the new root */
-	_cleanup_close_ int rootfd = open_fs_dir(t->pid, "root", m->root, m->root_dev, m->root_ino);
-	if (rootfd < 0)
-		return rootfd;
-	_cleanup_close_ int cwdfd = open_fs_dir(t->pid, "cwd", m->cwd, m->cwd_dev, m->cwd_ino);
-	if (cwdfd < 0)
-		return cwdfd;
-	if (strcmp(m->root, "/")) {
-		if (fchdir(rootfd) < 0 || chroot(".") < 0)
-			return pr_errno(-errno, "pid %d: root (%s): chroot", t->pid, m->root);
-	}
-	if (fchdir(cwdfd) < 0)
-		return pr_errno(-errno, "pid %d: cwd (%s): chdir", t->pid, m->cwd);
-
 	umask((mode_t)m->umask);
 
 	if (prctl(PR_SET_NAME, m->comm, 0, 0, 0) < 0)
@@ -448,6 +436,60 @@ static int misc_inject(struct restore_ctx *c, struct restore_task *t)
 			return r;
 	}
 	return 0;
+}
+
+/* After the injected chdir/chroot: /proc/PID/{cwd,root} against the image. */
+static int verify_fs_dir(pid_t pid, const char *what, const char *path, uint64_t dev, uint64_t ino)
+{
+	char link[64];
+	struct stat st;
+	snprintf(link, sizeof(link), "/proc/%d/%s", pid, what);
+	if (stat(link, &st) < 0)
+		return pr_errno(-errno, "pid %d: %s: stat %s", pid, what, link);
+	if (st.st_dev != dev || st.st_ino != ino) {
+		pr_err("pid %d: %s (%s) is not the directory that was dumped (dev/ino %#" PRIx64
+		       "/%" PRIu64 ", now %#" PRIx64 "/%" PRIu64 "): was it replaced? restore in "
+		       "the same file system state", pid, what, path, dev, ino,
+		       (uint64_t)st.st_dev, (uint64_t)st.st_ino);
+		return -ESTALE;
+	}
+	return 0;
+}
+
+/* cwd and root, as late as possible: after the chroot, paths the restore
+ * still opens in the child (mapped files, /proc/self) would no longer
+ * resolve; and before creds.c drops CAP_SYS_CHROOT.  chdir first: the cwd
+ * may lie outside the new root, and chroot leaves the cwd alone. */
+static int misc_inject_late(struct restore_ctx *c, struct restore_task *t)
+{
+	const TaskMisc *m = t->priv[MOD_MISC];
+	int r;
+
+	if (!m)
+		return 0;
+	size_t lc = strlen(m->cwd) + 1, lr = strlen(m->root) + 1;
+	if (lc + lr > t->t.scratch_size) {
+		pr_err("pid %d: cwd/root paths too long for the scratch area", t->pid);
+		return -ENAMETOOLONG;
+	}
+	r = tracee_write(&t->t, t->t.scratch, m->cwd, lc);
+	if (r < 0)
+		return r;
+	r = tracee_write(&t->t, t->t.scratch + lc, m->root, lr);
+	if (r < 0)
+		return r;
+	r = MISC_STEP(t, "cwd: chdir", __NR_chdir, t->t.scratch);
+	if (r < 0)
+		return r;
+	if (strcmp(m->root, "/")) {
+		r = MISC_STEP(t, "root: chroot", __NR_chroot, t->t.scratch + lc);
+		if (r < 0)
+			return r;
+	}
+	r = verify_fs_dir(t->pid, "cwd", m->cwd, m->cwd_dev, m->cwd_ino);
+	if (r < 0)
+		return r;
+	return verify_fs_dir(t->pid, "root", m->root, m->root_dev, m->root_ino);
 }
 
 static pid_t parent_of(pid_t pid)
@@ -514,5 +556,6 @@ const struct crest_module misc_module = {
 	.load = misc_load,
 	.prepare = misc_prepare,
 	.inject = misc_inject,
+	.inject_late = misc_inject_late,
 	.free = misc_free,
 };

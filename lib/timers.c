@@ -194,6 +194,13 @@ static int dump_posix(struct dump_task *t, TaskTimers *tt)
 		PosixTimer *p = tt->posix[i];
 		struct kitimerspec s;
 		long ret;
+		/* Restored in the leader's inject phase: only the leader can be
+		 * the target thread then. */
+		if (p->has_notify_tid && p->notify_tid != t->pid) {
+			pr_err("pid %d: POSIX timer %d signals thread %d (SIGEV_THREAD_ID), not the main "
+			       "thread: not supported", t->pid, p->id, p->notify_tid);
+			return -EOPNOTSUPP;
+		}
 		r = INJECT(tr, &ret, __NR_timer_gettime, p->id, tr->scratch);
 		if (r < 0)
 			return r;
