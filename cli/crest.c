@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* crest: the command line.  Parses options, calls libcrest, prints. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,33 @@ static const char *usage_check =
 	"Check the kernel features crest needs and whether they work here.\n";
 
 enum { OPT_PID_WAIT = 1000, OPT_JSON };
+
+static volatile int cancel_flag;
+
+static void on_cancel(int sig)
+{
+	(void)sig;
+	cancel_flag = 1;
+}
+
+/* SIGINT/SIGTERM/SIGHUP during a dump or restore: let libcrest stop at a
+ * safe point and undo its work instead of dying half-way. */
+static void catch_cancel(struct crest_opts *o)
+{
+	struct sigaction sa = { .sa_handler = on_cancel };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	o->cancel = &cancel_flag;
+}
+
+static void default_signals(void)
+{
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+}
 
 static const struct option long_opts[] = {
 	{ "tree", required_argument, 0, 't' },
@@ -141,6 +169,7 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "dump")) {
 		if (!o.pid || !o.images_dir || optind != argc)
 			return bad_usage(usage);
+		catch_cancel(&o);
 		r = crest_dump(&o);
 		if (r < 0)
 			return 1;
@@ -154,7 +183,9 @@ int main(int argc, char **argv)
 		int status = 0;
 		if (!o.images_dir || optind != argc)
 			return bad_usage(usage);
+		catch_cancel(&o);
 		r = crest_restore(&o, &root);
+		default_signals();
 		if (r < 0)
 			return 1;
 		if (o.detach) {

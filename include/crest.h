@@ -41,6 +41,10 @@ struct crest_opts {
 	crest_log_fn log_fn;      /* optional: receives every message at or below verbosity */
 	void *log_data;
 	int pid_wait_ms;          /* restore: how long to wait for a busy pid (default 5000) */
+	/* Optional: set *cancel non-zero (e.g. from a signal handler) to stop a
+	 * dump or restore at the next safe point; it then fails with -ECANCELED
+	 * and cleans up as for any failure. */
+	volatile int *cancel;
 };
 
 int crest_dump(const struct crest_opts *o);

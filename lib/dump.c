@@ -48,6 +48,10 @@ static int check_task(pid_t pid)
 		pr_err("pid %d is a thread of process %ld: dump the process", pid, status_field(status, "\nTgid:"));
 		return -EINVAL;
 	}
+	if (strstr(status, "\nState:\tZ") || strstr(status, "\nState:\tX")) {
+		pr_err("pid %d is a zombie: nothing left to dump (its parent has to reap it)", pid);
+		return -ESRCH;
+	}
 	if (status_field(status, "\nThreads:") > 1) {
 		pr_err("pid %d has %ld threads: multi-threaded processes are not supported yet", pid,
 		       status_field(status, "\nThreads:"));
@@ -268,11 +272,19 @@ int crest_dump(const struct crest_opts *o)
 	r = dump_core(&c, &t);
 	if (r < 0)
 		goto out;
+	if (cancelled(o)) {
+		r = -ECANCELED;
+		goto out;
+	}
 	r = mm_dump(&c, &t);
 	if (r < 0)
 		goto out;
 	for (int i = 0; i < MOD_MAX; i++) {
 		const struct crest_module *m = crest_modules[i];
+		if (cancelled(o)) {
+			r = -ECANCELED;
+			goto out;
+		}
 		if (!m->dump)
 			continue;
 		r = m->dump(&c, &t);
@@ -284,6 +296,10 @@ int crest_dump(const struct crest_opts *o)
 	r = shmem_dump_write(&c, &t);
 	if (r < 0)
 		goto out;
+	if (cancelled(o)) {
+		r = -ECANCELED;
+		goto out;
+	}
 	r = write_inventory(&c, t.pid);
 	if (r < 0)
 		goto out;

@@ -435,7 +435,7 @@ int mm_dump(struct dump_ctx *c, struct dump_task *t)
 
 	for (size_t i = 0; i < d.nr_vmas; i++) {
 		Vma *v = d.vmas[i];
-		if (i == d.nr_vmas / 2 && fault_at("dump-mid-memory")) {
+		if ((i == d.nr_vmas / 2 && fault_at("dump-mid-memory")) || cancelled(c->o)) {
 			r = -ECANCELED;
 			goto out;
 		}

@@ -34,6 +34,7 @@ struct mm_restore {
 	int pages_fd;
 	int dirfd;
 	pid_t pid;
+	const struct crest_opts *o;
 	unsigned long cands[MAX_GADGET_CANDS];
 	int nr_cands;
 	unsigned long gadget;
@@ -92,6 +93,7 @@ int mm_load(struct restore_ctx *c, struct restore_task *t, struct mm_restore **o
 		return -ENOMEM;
 	m->pages_fd = -1;
 	m->dirfd = c->dirfd;
+	m->o = c->o;
 	m->pid = t->pid;
 	snprintf(name, sizeof(name), "mm-%d.img", t->pid);
 	r = img_read(c->dirfd, name, &mm__descriptor, (ProtobufCMessage **)&m->mm, false);
@@ -404,7 +406,7 @@ static int write_pages(struct tracee *t, struct mm_restore *m)
 	for (size_t i = 0; i < m->pm->n_runs && r == 0; i++) {
 		PageRun *run = m->pm->runs[i];
 		uint64_t len = (uint64_t)run->nr_pages * PAGE_SIZE_CREST, done = 0;
-		if (i == m->pm->n_runs / 2 && i > 0 && fault_at("restore-mid-memory")) {
+		if ((i == m->pm->n_runs / 2 && i > 0 && fault_at("restore-mid-memory")) || cancelled(m->o)) {
 			r = -ECANCELED;
 			break;
 		}

@@ -367,6 +367,8 @@ static int do_restore(struct rst *s, pid_t *root)
 	r = mm_swap(&s->c, &s->t, s->mm);
 	if (r < 0)
 		return r;
+	if (cancelled(s->c.o))
+		return -ECANCELED;
 	r = finish(s);
 	if (r < 0)
 		return r;

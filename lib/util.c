@@ -5,6 +5,7 @@
 #include <time.h>
 #include "util.h"
 #include "log.h"
+#include "crest.h"
 
 int read_full(int fd, void *buf, size_t len)
 {
@@ -192,5 +193,13 @@ bool fault_at(const char *step)
 	if (!f || strcmp(f, step))
 		return false;
 	pr_err("fault injected at step '%s' (CREST_FAULT)", step);
+	return true;
+}
+
+bool cancelled(const struct crest_opts *o)
+{
+	if (!o->cancel || !*o->cancel)
+		return false;
+	pr_err("cancelled by the caller (signal): undoing what was done");
 	return true;
 }

@@ -69,4 +69,8 @@ uint64_t now_ns(void);
 /* Fault injection: returns true (and logs) when CREST_FAULT names this step. */
 bool fault_at(const char *step);
 
+struct crest_opts;
+/* true (and logs once) when the caller asked to cancel (opts->cancel) */
+bool cancelled(const struct crest_opts *o);
+
 #endif
