@@ -4,7 +4,8 @@
 #   make test    run the C/R test suite (as root)
 #   make bench   run the benchmarks
 CC      ?= gcc
-BUILD   := build
+BUILD   ?= build
+CREST_BIN ?= crest
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -fno-strict-aliasing \
            -D_GNU_SOURCE -Iinclude -Ilib -I$(BUILD)/images
@@ -21,16 +22,16 @@ TEST_SRC := $(wildcard tests/progs/*.c)
 TEST_BIN := $(patsubst tests/progs/%.c,tests/bin/%,$(TEST_SRC))
 TEST_CFLAGS := -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -Itests/lib
 
-all: crest tests $(BUILD)/counter
+all: $(CREST_BIN) tests $(BUILD)/counter
 
 $(BUILD)/counter: examples/counter.c
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
 
-demo: crest $(BUILD)/counter
+demo: $(CREST_BIN) $(BUILD)/counter
 	bash scripts/demo.sh
 
-crest: $(BUILD)/cli/crest.o $(BUILD)/libcrest.a
+$(CREST_BIN): $(BUILD)/cli/crest.o $(BUILD)/libcrest.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libcrest.a: $(LIB_OBJ)
@@ -72,8 +73,13 @@ $(BUILD)/bigmem: bench/bigmem.c
 bench: all $(BUILD)/bigmem
 	bash bench/run
 
-clean:
-	rm -rf $(BUILD) crest tests/bin
+# crest built with AddressSanitizer + UBSan, run through the whole suite
+check-san:
+	$(MAKE) BUILD=build-san CREST_BIN=crest-san SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" crest-san
+	bash tests/run --crest ./crest-san
 
-.PHONY: all tests deps test bench clean demo
+clean:
+	rm -rf $(BUILD) build-san crest crest-san tests/bin
+
+.PHONY: all tests deps test bench clean demo check-san
 .SECONDARY: $(PB_C) $(PB_H)

@@ -1,0 +1,4 @@
+# CREST_FAULT=restore-mid-memory: the restore must fail and leave
+# no process at the pid; then the normal path works.
+# (Sourced by tests/run.)
+t_case_fault_restore restore-mid-memory
