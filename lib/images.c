@@ -13,6 +13,7 @@
 #include "signal.pb-c.h"
 #include "timer.pb-c.h"
 #include "shmem.pb-c.h"
+#include "pstree.pb-c.h"
 
 static const struct {
 	const char *prefix;
@@ -28,7 +29,8 @@ static const struct {
 	{ "rlimit-", &rlimits__descriptor },
 	{ "signal-", &task_signals__descriptor },
 	{ "timer-", &task_timers__descriptor },
-	{ "shmem-", &shmem_objs__descriptor },
+	{ "shmem.", &shmem_objs__descriptor },
+	{ "pstree.", &pstree__descriptor },
 };
 
 const ProtobufCMessageDescriptor *img_descriptor_for(const char *filename)

@@ -122,7 +122,6 @@ int mm_load(struct restore_ctx *c, struct restore_task *t, struct mm_restore **o
 		r = -ENOMEM;
 		goto err;
 	}
-	m->nr_tmp = shmem_nr_tmp(t);   /* shmem objects come first */
 	for (size_t i = 0; i < m->mm->n_vmas; i++) {
 		Vma *v = m->mm->vmas[i];
 		m->vma_fd[i] = -1;

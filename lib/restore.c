@@ -1,17 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Restore: read and check every image, fork at the dumped pid (clone3
- * set_tid), let the child prepare its resources natively, then swap its
- * address space through ptrace, run the modules' injection hooks, load the
- * registers and let it go.  Any failure kills the child: nothing half-made
- * stays behind.
+ * Restore: read and check every image, then recreate the tree.  crest forks
+ * the root at its pid (clone3 set_tid, one pid per pid-namespace level);
+ * every task forks its own children the same way, so parents, sessions and
+ * groups come out right; each task then prepares its resources natively.
+ * The tasks and crest meet at barriers in a shared control page (futexes).
+ * Then crest, as ptrace tracer of every task, swaps each address space,
+ * runs the modules' injection hooks, loads the registers and lets the tree
+ * go.  Any failure kills the whole tree: nothing half-made stays behind.
  */
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -19,11 +26,12 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include "compat.h"
-#include "core.pb-c.h"
+#include "core.h"
 #include "image.h"
 #include "inventory.pb-c.h"
 #include "log.h"
 #include "mm.h"
+#include "pstree.h"
 #include "shmem.h"
 #include "task.h"
 #include "util.h"
@@ -34,19 +42,42 @@ int open_images_dir(const char *dir, bool create);
 int sig_restore_blocked(struct restore_task *t, uint64_t *mask) __attribute__((weak));
 int misc_restore_dumpable(struct restore_ctx *c, struct restore_task *t) __attribute__((weak));
 
-struct child_msg {
+#define BARRIER_TIMEOUT_MS 30000
+
+enum { ST_NONE, ST_CREATED, ST_PREPARED, ST_FAILED };
+
+struct ctl_slot {
+	_Atomic int state;
 	int err;
 	unsigned long gadget;
 };
 
+/* Shared (MAP_SHARED) by crest and every restored task until its swap. */
+struct ctl {
+	_Atomic int go;        /* barrier generation crest lets the tasks pass */
+	_Atomic int reports;   /* bumped by a task at every state change */
+	struct ctl_slot slot[];
+};
+
+struct rtask {
+	struct restore_task t;
+	PstreeEntry *e;
+	TaskCore *core;        /* NULL for zombies */
+	struct mm_restore *mm;
+	bool loaded[MOD_MAX];
+	bool seized;
+};
+
 struct rst {
 	struct restore_ctx c;
-	struct restore_task t;
 	Inventory *inv;
-	TaskCore *core;
-	struct mm_restore *mm;
-	pid_t child;
-	bool loaded[MOD_MAX];
+	Pstree *tree;
+	struct rtask *tasks;
+	size_t n;
+	struct ctl *ctl;
+	size_t ctl_size;
+	pid_t root;            /* crest's child */
+	int floor;             /* crest's own fds live at or above this */
 };
 
 int restore_tmp_fd(struct restore_task *t)
@@ -54,33 +85,72 @@ int restore_tmp_fd(struct restore_task *t)
 	return t->next_tmp_fd++;
 }
 
-static void user_regs_from_image(const X86Regs *x, struct user_regs_struct *r)
+static void futex_wake(_Atomic int *a)
 {
-	r->r15 = x->r15; r->r14 = x->r14; r->r13 = x->r13; r->r12 = x->r12;
-	r->rbp = x->rbp; r->rbx = x->rbx; r->r11 = x->r11; r->r10 = x->r10;
-	r->r9 = x->r9; r->r8 = x->r8; r->rax = x->rax; r->rcx = x->rcx;
-	r->rdx = x->rdx; r->rsi = x->rsi; r->rdi = x->rdi; r->orig_rax = (unsigned long)-1;
-	r->rip = x->rip; r->cs = x->cs; r->eflags = x->eflags; r->rsp = x->rsp;
-	r->ss = x->ss; r->fs_base = x->fs_base; r->gs_base = x->gs_base; r->ds = x->ds;
-	r->es = x->es; r->fs = x->fs; r->gs = x->gs;
+	syscall(SYS_futex, a, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
 }
 
-/* The child holds the task's fds plus crest's own above them: make sure
- * the soft RLIMIT_NOFILE allows it (the rlimit module puts the dumped
- * limit back at the end). */
+static void futex_wait(_Atomic int *a, int val, long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	syscall(SYS_futex, a, FUTEX_WAIT, val, ms >= 0 ? &ts : NULL, NULL, 0);
+}
+
+/* ------------------------------------------------------------- loading */
+
+static int find_task(struct rst *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->tasks[i].t.pid == pid)
+			return (int)i;
+	return -1;
+}
+
+static int load_task(struct rst *s, struct rtask *rt)
+{
+	char name[IMG_NAME_MAX];
+	int r, maxfd = 2;
+
+	if (rt->e->zombie)
+		return 0;
+	snprintf(name, sizeof(name), "core-%d.img", rt->t.pid);
+	r = img_read(s->c.dirfd, name, &task_core__descriptor, (ProtobufCMessage **)&rt->core, false);
+	if (r < 0)
+		return r;
+	r = mm_load(&s->c, &rt->t, &rt->mm);
+	if (r < 0)
+		return r;
+	for (int i = 0; i < MOD_MAX; i++) {
+		const struct crest_module *m = crest_modules[i];
+		if (m->load) {
+			r = m->load(&s->c, &rt->t);
+			if (r < 0)
+				return r;
+		}
+		rt->loaded[i] = true;
+		if (m->max_fd)
+			maxfd = MAX(maxfd, m->max_fd(&rt->t));
+	}
+	rt->t.tmp_fd_base = maxfd + 1;
+	rt->t.next_tmp_fd = rt->t.tmp_fd_base + mm_tmp_fds(rt->mm);
+	s->floor = MAX(s->floor, rt->t.next_tmp_fd + 16);
+	return 0;
+}
+
+/* The tasks hold their fds plus crest's own above them: make sure the soft
+ * RLIMIT_NOFILE allows it (the rlimit module puts the dumped one back). */
 static int fit_fd_limit(struct rst *s)
 {
 	struct rlimit rl;
-	rlim_t need = (rlim_t)s->t.next_tmp_fd + 128;
+	rlim_t need = (rlim_t)s->floor + 256;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return pr_errno(-errno, "getrlimit(RLIMIT_NOFILE)");
 	if (rl.rlim_cur >= need)
 		return 0;
 	if (rl.rlim_max < need) {
-		pr_err("pid %d: its fds go up to %d, above crest's RLIMIT_NOFILE hard limit %llu: raise "
-		       "it (ulimit -Hn) before the restore", s->t.pid, s->t.tmp_fd_base - 1,
-		       (unsigned long long)rl.rlim_max);
+		pr_err("the dumped fds go up to %d, above crest's RLIMIT_NOFILE hard limit %llu: raise it "
+		       "(ulimit -Hn) before the restore", s->floor - 16, (unsigned long long)rl.rlim_max);
 		return -EMFILE;
 	}
 	rl.rlim_cur = rl.rlim_max;
@@ -89,10 +159,23 @@ static int fit_fd_limit(struct rst *s)
 	return 0;
 }
 
+static int move_above(int *fd, int floor)
+{
+	int n;
+	if (*fd < 0 || *fd >= floor)
+		return 0;
+	n = fcntl(*fd, F_DUPFD_CLOEXEC, floor);
+	if (n < 0)
+		return pr_errno(-errno, "cannot move fd %d above %d", *fd, floor);
+	if (*fd > 2)
+		close(*fd);
+	*fd = n;
+	return 0;
+}
+
 static int load_images(struct rst *s)
 {
-	char name[IMG_NAME_MAX];
-	int r, maxfd = 2;
+	int r;
 
 	r = img_read(s->c.dirfd, "inventory.img", &inventory__descriptor, (ProtobufCMessage **)&s->inv, false);
 	if (r < 0) {
@@ -105,142 +188,53 @@ static int load_images(struct rst *s)
 		       CREST_IMG_VERSION);
 		return -EBADMSG;
 	}
-	if (s->inv->n_pids != 1) {
-		pr_err("the dump holds %zu tasks: process trees are not supported yet", s->inv->n_pids);
-		return -ENOTSUP;
-	}
-	s->t.pid = s->inv->root_pid;
-	snprintf(name, sizeof(name), "core-%d.img", s->t.pid);
-	r = img_read(s->c.dirfd, name, &task_core__descriptor, (ProtobufCMessage **)&s->core, false);
+	r = pstree_read(s->c.dirfd, &s->tree);
 	if (r < 0)
 		return r;
-	r = shmem_load(&s->c, &s->t);
+	s->n = s->tree->n_tasks;
+	s->tasks = calloc(s->n, sizeof(*s->tasks));
+	if (!s->tasks)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->n; i++) {
+		s->tasks[i].e = s->tree->tasks[i];
+		s->tasks[i].t.pid = s->tree->tasks[i]->pid;
+		s->tasks[i].t.t.mem_fd = -1;
+	}
+	r = shmem_load(&s->c);
 	if (r < 0)
 		return r;
-	r = mm_load(&s->c, &s->t, &s->mm);
-	if (r < 0)
-		return r;
-	for (int i = 0; i < MOD_MAX; i++) {
-		const struct crest_module *m = crest_modules[i];
-		if (m->load) {
-			r = m->load(&s->c, &s->t);
-			if (r < 0)
-				return r;
-		}
-		s->loaded[i] = true;
-		if (m->max_fd)
-			maxfd = MAX(maxfd, m->max_fd(&s->t));
-	}
-	s->t.tmp_fd_base = maxfd + 1;
-	s->t.next_tmp_fd = s->t.tmp_fd_base + mm_tmp_fds(s->mm);
-	return fit_fd_limit(s);
-}
-
-/* ---- child ---- */
-
-static int move_high(int fd, int min)
-{
-	int n = fcntl(fd, F_DUPFD_CLOEXEC, min);
-	if (n < 0)
-		return -errno;
-	close(fd);
-	return n;
-}
-
-static int child_session(struct rst *s)
-{
-	pid_t pid = s->t.pid;
-	if (s->core->sid != pid && !s->c.o->shell_job) {
-		pr_err("pid %d: its session (%d) is led by a process outside the dump; restore it with "
-		       "--shell-job to put it in crest's own session", pid, s->core->sid);
-		return -EINVAL;
-	}
-	if (s->core->sid == pid) {
-		if (setsid() < 0)
-			return pr_errno(-errno, "pid %d: setsid", pid);
-	} else if (s->core->pgid == pid) {
-		if (setpgid(0, 0) < 0)
-			return pr_errno(-errno, "pid %d: setpgid", pid);
+	for (size_t i = 0; i < s->n; i++) {
+		s->tasks[i].t.shmem = s->c.shmem;
+		r = load_task(s, &s->tasks[i]);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
 
-static __attribute__((noreturn)) void child_main(struct rst *s, int sync_fd)
-{
-	struct child_msg msg = { 0 };
-	int r;
+/* ---------------------------------------------------------- the tasks */
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	/* Keep crest's own fds out of the way of the task's fds. */
-	log_move_fds(s->t.next_tmp_fd + 64);
-	if (s->c.tty_fd >= 0) {
-		int tty = fcntl(s->c.tty_fd, F_DUPFD_CLOEXEC, s->t.next_tmp_fd + 64);
-		if (tty < 0) {
-			r = pr_errno(-errno, "pid %d: dup of the terminal", s->t.pid);
-			goto fail;
-		}
-		s->c.tty_fd = tty;
-	}
-	r = move_high(sync_fd, s->t.next_tmp_fd + 64);
-	if (r < 0)
-		goto fail;
-	sync_fd = r;
-	r = move_high(s->c.dirfd, s->t.next_tmp_fd + 64);
-	if (r < 0)
-		goto fail;
-	s->c.dirfd = r;
-	r = child_session(s);
-	if (r < 0)
-		goto fail;
-	if (s->core->has_personality && personality(s->core->personality) < 0) {
-		r = pr_errno(-errno, "pid %d: personality(%#x)", s->t.pid, s->core->personality);
-		goto fail;
-	}
-	r = shmem_prepare(&s->c, &s->t);
-	if (r < 0)
-		goto fail;
-	for (int i = 0; i < MOD_MAX; i++) {
-		const struct crest_module *m = crest_modules[i];
-		if (m->prepare && (r = m->prepare(&s->c, &s->t)) < 0)
-			goto fail;
-	}
-	r = mm_prepare(&s->c, &s->t, s->mm, &msg.gadget);
-	if (r < 0)
-		goto fail;
-	write_full(sync_fd, &msg, sizeof(msg));
-	close(sync_fd);
-	for (;;)
-		pause();
-fail:
-	msg.err = r;
-	write_full(sync_fd, &msg, sizeof(msg));
-	_exit(1);
-}
+static __attribute__((noreturn)) void task_main(struct rst *s, int idx);
 
-static void describe_pid_holder(pid_t pid)
-{
-	_cleanup_free_ char *stat = NULL;
-	char state = '?', comm[64] = "?";
-	if (proc_read(pid, "stat", &stat, NULL) == 0) {
-		char *a = strchr(stat, '('), *b = strrchr(stat, ')');
-		if (a && b && b > a) {
-			snprintf(comm, sizeof(comm), "%.*s", (int)(b - a - 1), a + 1);
-			state = b[2];
-		}
-	}
-	pr_err("pid %d is in use by another process (%s, state %c): the restored task needs that pid; "
-	       "stop that process or restore in a new pid namespace", pid, comm, state);
-}
-
-static pid_t clone_at(pid_t pid, int wait_ms)
+/* clone3 at the task's pid on every pid-namespace level. */
+static pid_t clone_task(struct rst *s, const PstreeEntry *e, uint64_t flags, int wait_ms)
 {
 	uint64_t deadline = now_ns() + (uint64_t)wait_ms * 1000000ull;
+	pid_t tid[32];
+	size_t n = e->n_nspid;
+
+	if (n > ARRAY_SIZE(tid)) {
+		pr_err("pid %d: %zu pid-namespace levels is too deep", e->pid, n);
+		return -E2BIG;
+	}
+	for (size_t i = 0; i < n; i++)
+		tid[i] = e->nspid[n - 1 - i];   /* innermost first */
 	for (;;) {
-		pid_t tid[1] = { pid };
 		struct clone_args a = {
+			.flags = flags,
 			.exit_signal = SIGCHLD,
 			.set_tid = (uint64_t)(uintptr_t)tid,
-			.set_tid_size = 1,
+			.set_tid_size = n,
 		};
 		long r;
 		fflush(NULL);
@@ -248,43 +242,250 @@ static pid_t clone_at(pid_t pid, int wait_ms)
 		if (r >= 0)
 			return (pid_t)r;
 		if (errno != EEXIST)
-			return pr_errno(-errno, "pid %d: clone3 with set_tid failed", pid);
+			return pr_errno(-errno, "pid %d: clone3 at its pid failed", e->pid);
 		if (now_ns() > deadline) {
-			describe_pid_holder(pid);
+			_cleanup_free_ char *stat = NULL;
+			char state = '?', comm[64] = "?";
+			if (proc_read(e->pid, "stat", &stat, NULL) == 0) {
+				char *x = strchr(stat, '('), *y = strrchr(stat, ')');
+				if (x && y && y > x) {
+					snprintf(comm, sizeof(comm), "%.*s", (int)(y - x - 1), x + 1);
+					state = y[2];
+				}
+			}
+			pr_err("pid %d is in use by another process (%s, state %c): the restored task needs "
+			       "that pid; stop that process first", e->pid, comm, state);
 			return -EEXIST;
 		}
 		usleep(20000);   /* a zombie waiting for its reaper, most likely */
 	}
 }
 
-static void kill_child(struct rst *s)
+static void report(struct rst *s, int idx, int state, int err)
 {
-	int st;
-	if (s->child <= 0)
-		return;
-	kill(s->child, SIGKILL);
-	while (waitpid(s->child, &st, __WALL) < 0 && errno == EINTR)
-		;
-	s->child = 0;
+	s->ctl->slot[idx].err = err;
+	atomic_store(&s->ctl->slot[idx].state, state);
+	atomic_fetch_add(&s->ctl->reports, 1);
+	futex_wake(&s->ctl->reports);
 }
 
-static int finish(struct rst *s)
+static void wait_go(struct rst *s, int gen)
 {
-	struct restore_task *t = &s->t;
+	int g;
+	while ((g = atomic_load(&s->ctl->go)) < gen)
+		futex_wait(&s->ctl->go, g, -1);
+}
+
+static int task_session(struct rst *s, struct rtask *rt)
+{
+	const PstreeEntry *e = rt->e;
+	pid_t pid = e->pid;
+
+	if (e->sid == pid) {
+		if (setsid() < 0)
+			return pr_errno(-errno, "pid %d: setsid", pid);
+	} else if (e->pgid == pid) {
+		if (setpgid(0, 0) < 0)
+			return pr_errno(-errno, "pid %d: setpgid", pid);
+	}
+	if (e->sid != pid && !e->ppid && !s->c.o->shell_job) {
+		pr_err("pid %d: its session (%d) is led by a process outside the dump; restore it with "
+		       "--shell-job to put it in crest's own session", pid, e->sid);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* After every task exists: join a group led by another task. */
+static int task_join_group(struct rst *s, struct rtask *rt)
+{
+	const PstreeEntry *e = rt->e;
+
+	if (e->pgid == e->pid || getpgid(0) == e->pgid)
+		return 0;
+	if (find_task(s, e->pgid) < 0) {
+		if (s->c.o->shell_job && e->pgid == s->tasks[0].e->pgid)
+			return 0;   /* the shell's group: it stays in crest's */
+		pr_err("pid %d: its process group %d has no leader in the dump (the leader exited): not "
+		       "supported yet", e->pid, e->pgid);
+		return -ENOTSUP;
+	}
+	if (setpgid(0, e->pgid) < 0)
+		return pr_errno(-errno, "pid %d: cannot join process group %d", e->pid, e->pgid);
+	return 0;
+}
+
+static __attribute__((noreturn)) void die_as_zombie(int status)
+{
+	int sig = status & 0x7f;
+	if (sig) {
+		struct rlimit rl = { 0, 0 };
+		sigset_t set;
+		setrlimit(RLIMIT_CORE, &rl);
+		signal(sig, SIG_DFL);
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		kill(getpid(), sig);
+		kill(getpid(), SIGKILL);
+	}
+	_exit((status >> 8) & 0xff);
+}
+
+static int create_children(struct rst *s, int idx)
+{
+	struct rtask *rt = &s->tasks[idx];
+	const PstreeEntry *e = rt->e;
+
+	/* an unshare(CLONE_NEWPID) that the task did: its children go there */
+	if (e->pidns_for_children != e->pidns && unshare(CLONE_NEWPID) < 0)
+		return pr_errno(-errno, "pid %d: unshare(CLONE_NEWPID)", e->pid);
+	/* the init of a new namespace first, then the others in dump order */
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t j = idx + 1; j < s->n; j++) {
+			const PstreeEntry *c = s->tasks[j].e;
+			bool init = c->n_nspid > e->n_nspid && c->nspid[c->n_nspid - 1] == 1;
+			uint64_t flags = 0;
+			pid_t pid;
+
+			if (c->ppid != e->pid || (pass == 0) != init)
+				continue;
+			if (c->pidns != e->pidns_for_children)
+				flags |= CLONE_NEWPID;
+			pid = clone_task(s, c, flags, 2000);
+			if (pid == 0)
+				task_main(s, (int)j);
+			if (pid < 0)
+				return pid;
+		}
+	}
+	return 0;
+}
+
+static __attribute__((noreturn)) void task_main(struct rst *s, int idx)
+{
+	struct rtask *rt = &s->tasks[idx];
+	unsigned long gadget = 0;
+	int r;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	r = task_session(s, rt);
+	if (r == 0)
+		r = create_children(s, idx);
+	if (r < 0)
+		goto fail;
+	report(s, idx, ST_CREATED, 0);
+	wait_go(s, 1);
+
+	r = task_join_group(s, rt);
+	if (r < 0)
+		goto fail;
+	if (rt->e->zombie) {
+		report(s, idx, ST_PREPARED, 0);
+		die_as_zombie(rt->e->exit_code);
+	}
+	if (rt->core->has_personality && personality(rt->core->personality) < 0) {
+		r = pr_errno(-errno, "pid %d: personality(%#x)", rt->t.pid, rt->core->personality);
+		goto fail;
+	}
+	for (int i = 0; i < MOD_MAX; i++) {
+		const struct crest_module *m = crest_modules[i];
+		if (m->prepare && (r = m->prepare(&s->c, &rt->t)) < 0)
+			goto fail;
+	}
+	r = mm_prepare(&s->c, &rt->t, rt->mm, &gadget);
+	if (r < 0)
+		goto fail;
+	s->ctl->slot[idx].gadget = gadget;
+	report(s, idx, ST_PREPARED, 0);
+	for (;;)
+		pause();
+fail:
+	report(s, idx, ST_FAILED, r);
+	_exit(1);
+}
+
+/* ---------------------------------------------------------- crest side */
+
+/* Wait until every task reached `state` (zombies: ST_PREPARED and dead). */
+static int wait_all(struct rst *s, int state, const char *what)
+{
+	uint64_t deadline = now_ns() + BARRIER_TIMEOUT_MS * 1000000ull;
+
+	for (;;) {
+		int seen = atomic_load(&s->ctl->reports), st;
+		size_t done = 0;
+
+		for (size_t i = 0; i < s->n; i++) {
+			int v = atomic_load(&s->ctl->slot[i].state);
+			if (v == ST_FAILED)
+				return s->ctl->slot[i].err < 0 ? s->ctl->slot[i].err : -ECHILD;
+			if (v >= state)
+				done++;
+		}
+		if (done == s->n)
+			return 0;
+		/* a death crest can see (its own child, a seized task); a signal
+		 * stop of a seized task (e.g. SIGCHLD of a zombie) is let through */
+		for (size_t i = 0; i < s->n; i++) {
+			struct rtask *rt = &s->tasks[i];
+			pid_t pid = rt->t.pid;
+			if (!rt->seized && !(i == 0 && s->root > 0))
+				continue;
+			if (waitpid(pid, &st, WNOHANG | __WALL) != pid)
+				continue;
+			if (WIFEXITED(st) || WIFSIGNALED(st)) {
+				pr_err("pid %d: died while %s (%s %d)", pid, what,
+				       WIFEXITED(st) ? "exit" : "signal",
+				       WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
+				rt->seized = false;
+				if (i == 0)
+					s->root = 0;
+				return -ECHILD;
+			}
+			if (WIFSTOPPED(st))
+				ptrace(PTRACE_CONT, pid, 0, (st >> 16) == 0 ? WSTOPSIG(st) : 0);
+		}
+		if (now_ns() > deadline) {
+			pr_err("restored tasks are not %s after %d s: giving up", what, BARRIER_TIMEOUT_MS / 1000);
+			return -ETIMEDOUT;
+		}
+		futex_wait(&s->ctl->reports, seen, 50);
+	}
+}
+
+static int wait_zombies(struct rst *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		if (!s->tasks[i].e->zombie)
+			continue;
+		for (int k = 0; k < 500; k++) {
+			_cleanup_free_ char *stat = NULL;
+			if (proc_read(s->tasks[i].t.pid, "stat", &stat, NULL) < 0)
+				break;
+			char *p = strrchr(stat, ')');
+			if (p && p[2] == 'Z')
+				break;
+			usleep(2000);
+		}
+	}
+	return 0;
+}
+
+static int finish(struct rst *s, struct rtask *rt)
+{
+	struct restore_task *t = &rt->t;
 	struct user_regs_struct regs;
 	uint64_t mask = 0;
 	long ret;
 	int r;
 
-	r = shmem_inject_seals(t);
-	if (r < 0)
-		return r;
 	r = INJECT(&t->t, &ret, __NR_close_range, t->tmp_fd_base, ~0U, 0);
 	if (r < 0)
 		return r;
 	if (ret < 0)
 		return pr_errno((int)ret, "pid %d: close_range of restore fds", t->pid);
-	/* The child ran with PDEATHSIG=SIGKILL so that it died with crest
+	/* The task ran with PDEATHSIG=SIGKILL so that it died with its parent
 	 * during preparation; the misc module puts the dumped value back. */
 	r = INJECT(&t->t, &ret, __NR_prctl, PR_SET_PDEATHSIG, 0);
 	if (r < 0)
@@ -303,15 +504,12 @@ static int finish(struct rst *s)
 		return r;
 	if (sig_restore_blocked && (r = sig_restore_blocked(t, &mask)) < 0)
 		return r;
-	if (fault_at("restore-before-resume"))
-		return -ECANCELED;
-
-	user_regs_from_image(s->core->regs, &regs);
+	core_regs_from_image(rt->core->regs, &regs);
 	r = tracee_syscall_final(&t->t, __NR_munmap, t->t.syscall_ip & ~(PAGE_SIZE_CREST - 1),
 				 PAGE_SIZE_CREST, &regs);
 	if (r < 0)
 		return r;
-	r = ptrace_set_xstate(t->pid, s->core->xsave.data, s->core->xsave.len);
+	r = ptrace_set_xstate(t->pid, rt->core->xsave.data, rt->core->xsave.len);
 	if (r < 0)
 		return r;
 	if (ptrace(PTRACE_SETSIGMASK, t->pid, sizeof(mask), &mask) < 0)
@@ -319,63 +517,141 @@ static int finish(struct rst *s)
 	return 0;
 }
 
-static int do_restore(struct rst *s, pid_t *root)
+static int swap_task(struct rst *s, struct rtask *rt)
 {
-	struct child_msg msg;
-	int sync[2], r;
+	unsigned long gadget = s->ctl->slot[rt - s->tasks].gadget;
+	int r = tracee_attach_child(&rt->t.t, rt->t.pid);
 
-	r = load_images(s);
 	if (r < 0)
 		return r;
-	if (pipe2(sync, O_CLOEXEC) < 0)
-		return pr_errno(-errno, "pipe2");
-	r = clone_at(s->t.pid, s->c.o->pid_wait_ms > 0 ? s->c.o->pid_wait_ms : 5000);
-	if (r == 0) {
-		close(sync[0]);
-		child_main(s, sync[1]);
-	}
-	close(sync[1]);
-	if (r < 0) {
-		close(sync[0]);
-		return r;
-	}
-	s->child = r;
-	if (ptrace(PTRACE_SEIZE, s->child, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL) < 0) {
-		r = pr_errno(-errno, "pid %d: cannot seize the restored task", s->child);
-		close(sync[0]);
-		return r;
-	}
-	if (fault_at("restore-after-fork")) {
-		close(sync[0]);
-		return -ECANCELED;
-	}
-	r = read_full(sync[0], &msg, sizeof(msg));
-	close(sync[0]);
-	if (r < 0) {
-		pr_err("pid %d: the restored task died while preparing its resources", s->t.pid);
-		return -ECHILD;
-	}
-	if (msg.err < 0)
-		return msg.err;   /* the child logged why */
-	r = tracee_attach_child(&s->t.t, s->child);
-	if (r < 0)
-		return r;
-	s->t.t.syscall_ip = msg.gadget;
-	s->t.t.scratch = msg.gadget + 256;
-	s->t.t.scratch_size = PAGE_SIZE_CREST - 256;
-	mm_set_gadget(s->mm, msg.gadget);
-	r = mm_swap(&s->c, &s->t, s->mm);
+	rt->t.t.syscall_ip = gadget;
+	rt->t.t.scratch = gadget + 256;
+	rt->t.t.scratch_size = PAGE_SIZE_CREST - 256;
+	mm_set_gadget(rt->mm, gadget);
+	r = mm_swap(&s->c, &rt->t, rt->mm);
 	if (r < 0)
 		return r;
 	if (cancelled(s->c.o))
 		return -ECANCELED;
-	r = finish(s);
+	return 0;
+}
+
+static int do_restore(struct rst *s, pid_t *root)
+{
+	uint64_t root_flags = 0;
+	int r;
+
+	r = load_images(s);
 	if (r < 0)
 		return r;
-	if (ptrace(PTRACE_DETACH, s->child, 0, 0) < 0)
-		return pr_errno(-errno, "pid %d: cannot let it go", s->child);
-	*root = s->child;
+	r = fit_fd_limit(s);
+	if (r < 0)
+		return r;
+	/* crest's own fds go above every fd of every task */
+	log_move_fds(s->floor);
+	r = move_above(&s->c.dirfd, s->floor);
+	if (r == 0 && s->c.tty_fd >= 0) {
+		int tty = fcntl(s->c.tty_fd, F_DUPFD_CLOEXEC, s->floor);
+		if (tty < 0)
+			r = pr_errno(-errno, "cannot duplicate the terminal");
+		s->c.tty_fd = tty;
+	}
+	if (r < 0)
+		return r;
+	r = shmem_create(&s->c, s->floor);
+	if (r < 0)
+		return r;
+
+	s->ctl_size = PAGE_ALIGN_UP(sizeof(struct ctl) + s->n * sizeof(struct ctl_slot));
+	s->ctl = mmap(NULL, s->ctl_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (s->ctl == MAP_FAILED) {
+		s->ctl = NULL;
+		return pr_errno(-errno, "mmap of the control page");
+	}
+	if (s->tasks[0].e->n_nspid > 1)
+		root_flags |= CLONE_NEWPID;   /* the root is the init of its own namespace */
+	r = clone_task(s, s->tasks[0].e, root_flags,
+		       s->c.o->pid_wait_ms > 0 ? s->c.o->pid_wait_ms : 5000);
+	if (r == 0)
+		task_main(s, 0);
+	if (r < 0)
+		return r;
+	s->root = r;
+	if (fault_at("restore-after-fork"))
+		return -ECANCELED;
+	r = wait_all(s, ST_CREATED, "being created");
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < s->n; i++) {
+		struct rtask *rt = &s->tasks[i];
+		if (rt->e->zombie)
+			continue;
+		if (ptrace(PTRACE_SEIZE, rt->t.pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL) < 0)
+			return pr_errno(-errno, "pid %d: cannot seize the restored task", rt->t.pid);
+		rt->seized = true;
+	}
+	atomic_store(&s->ctl->go, 1);
+	futex_wake(&s->ctl->go);
+	r = wait_all(s, ST_PREPARED, "preparing their resources");
+	if (r < 0)
+		return r;
+	wait_zombies(s);
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct rtask *rt = &s->tasks[i];
+		if (rt->e->zombie)
+			continue;
+		r = swap_task(s, rt);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		struct rtask *rt = &s->tasks[i];
+		if (rt->e->zombie)
+			continue;
+		r = finish(s, rt);
+		if (r < 0)
+			return r;
+	}
+	r = shmem_seal(&s->c);
+	if (r < 0)
+		return r;
+	if (fault_at("restore-before-resume"))
+		return -ECANCELED;
+	for (size_t i = 0; i < s->n; i++) {
+		struct rtask *rt = &s->tasks[i];
+		if (!rt->seized)
+			continue;
+		if (rt->e->has_stop_sig && rt->e->stop_sig)
+			kill(rt->t.pid, rt->e->stop_sig);   /* stays stopped once let go */
+		if (ptrace(PTRACE_DETACH, rt->t.pid, 0, 0) < 0)
+			return pr_errno(-errno, "pid %d: cannot let it go", rt->t.pid);
+		rt->seized = false;
+	}
+	*root = s->root;
 	return 0;
+}
+
+static void kill_tree(struct rst *s)
+{
+	int st;
+
+	for (size_t i = 0; i < s->n; i++) {
+		struct rtask *rt = &s->tasks[i];
+		if (rt->seized) {
+			kill(rt->t.pid, SIGKILL);
+			while (waitpid(rt->t.pid, &st, __WALL) < 0 && errno == EINTR)
+				;
+			rt->seized = false;
+		}
+	}
+	if (s->root > 0) {
+		/* the rest dies with it (PDEATHSIG, pid-namespace init) */
+		kill(s->root, SIGKILL);
+		while (waitpid(s->root, &st, __WALL) < 0 && errno == EINTR)
+			;
+		s->root = 0;
+	}
 }
 
 int crest_restore(const struct crest_opts *o, pid_t *root)
@@ -396,24 +672,33 @@ int crest_restore(const struct crest_opts *o, pid_t *root)
 	pr_info("crest %s: restoring from %s", CREST_VERSION, o->images_dir);
 	if (o->shell_job && isatty(STDIN_FILENO))
 		s.c.tty_fd = STDIN_FILENO;
-	s.t.t.mem_fd = -1;
 
 	r = do_restore(&s, root);
 	if (r < 0)
-		kill_child(&s);
+		kill_tree(&s);
 	else
-		pr_info("pid %d: restored in %.3f s", s.t.pid, (now_ns() - t0) / 1e9);
+		pr_info("pid %d: %zu processes restored in %.3f s", *root, s.n, (now_ns() - t0) / 1e9);
 
-	tracee_close(&s.t.t);
-	for (int i = 0; i < MOD_MAX; i++)
-		if (s.loaded[i] && crest_modules[i]->free)
-			crest_modules[i]->free(&s.t);
-	mm_free(s.mm);
-	shmem_free(&s.t);
-	if (s.core)
-		protobuf_c_message_free_unpacked(&s.core->base, NULL);
+	for (size_t i = 0; i < s.n; i++) {
+		struct rtask *rt = &s.tasks[i];
+		tracee_close(&rt->t.t);
+		for (int k = 0; k < MOD_MAX; k++)
+			if (rt->loaded[k] && crest_modules[k]->free)
+				crest_modules[k]->free(&rt->t);
+		mm_free(rt->mm);
+		if (rt->core)
+			protobuf_c_message_free_unpacked(&rt->core->base, NULL);
+	}
+	free(s.tasks);
+	shmem_free(&s.c);
+	if (s.ctl)
+		munmap(s.ctl, s.ctl_size);
+	if (s.tree)
+		protobuf_c_message_free_unpacked(&s.tree->base, NULL);
 	if (s.inv)
 		protobuf_c_message_free_unpacked(&s.inv->base, NULL);
+	if (s.c.tty_fd > 2)
+		close(s.c.tty_fd);
 	close(s.c.dirfd);
 	log_end();
 	return r;

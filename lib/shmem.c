@@ -19,6 +19,7 @@ struct shmem_dump {
 
 struct shmem_restore {
 	ShmemObjs *img;
+	int *fds;          /* crest's fd of each object (inherited by every task) */
 };
 
 static int dump_data(struct dump_ctx *c, struct dump_task *t, int fd, ShmemObj *o)
@@ -30,7 +31,7 @@ static int dump_data(struct dump_ctx *c, struct dump_task *t, int fd, ShmemObj *
 	off_t pos = 0;
 	int r = 0;
 
-	snprintf(name, sizeof(name), "shmdata-%d-%u.img", t->pid, o->id);
+	snprintf(name, sizeof(name), "shmdata-%u.img", o->id);
 	out = openat(c->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (out < 0 || !buf || !xs) {
 		XXH3_freeState(xs);
@@ -75,13 +76,13 @@ static int dump_data(struct dump_ctx *c, struct dump_task *t, int fd, ShmemObj *
 int shmem_dump_add(struct dump_ctx *c, struct dump_task *t, int fd, const char *name, uint64_t ino,
 		   uint32_t *id)
 {
-	struct shmem_dump *d = t->shmem;
+	struct shmem_dump *d = c->shmem;
 	ShmemObj *o, **no;
 	struct stat st;
 	int seals;
 
 	if (!d) {
-		d = t->shmem = xzalloc(sizeof(*d));
+		d = c->shmem = xzalloc(sizeof(*d));
 		if (!d)
 			return -ENOMEM;
 	}
@@ -124,23 +125,21 @@ int shmem_dump_add(struct dump_ctx *c, struct dump_task *t, int fd, const char *
 	return dump_data(c, t, fd, o);
 }
 
-int shmem_dump_write(struct dump_ctx *c, struct dump_task *t)
+int shmem_dump_write(struct dump_ctx *c)
 {
-	struct shmem_dump *d = t->shmem;
+	struct shmem_dump *d = c->shmem;
 	ShmemObjs img = SHMEM_OBJS__INIT;
-	char name[IMG_NAME_MAX];
 
 	if (!d || !d->nr)
 		return 0;
 	img.objs = d->objs;
 	img.n_objs = d->nr;
-	snprintf(name, sizeof(name), "shmem-%d.img", t->pid);
-	return img_write(c->dirfd, name, &img.base);
+	return img_write(c->dirfd, "shmem.img", &img.base);
 }
 
-void shmem_dump_free(struct dump_task *t)
+void shmem_dump_free(struct dump_ctx *c)
 {
-	struct shmem_dump *d = t->shmem;
+	struct shmem_dump *d = c->shmem;
 	if (!d)
 		return;
 	for (size_t i = 0; i < d->nr; i++) {
@@ -150,51 +149,53 @@ void shmem_dump_free(struct dump_task *t)
 	}
 	free(d->objs);
 	free(d);
-	t->shmem = NULL;
+	c->shmem = NULL;
 }
 
-int shmem_load(struct restore_ctx *c, struct restore_task *t)
+int shmem_load(struct restore_ctx *c)
 {
 	struct shmem_restore *s = xzalloc(sizeof(*s));
-	char name[IMG_NAME_MAX];
 	int r;
 
 	if (!s)
 		return -ENOMEM;
-	t->shmem = s;
-	snprintf(name, sizeof(name), "shmem-%d.img", t->pid);
-	r = img_read(c->dirfd, name, &shmem_objs__descriptor, (ProtobufCMessage **)&s->img, true);
+	c->shmem = s;
+	r = img_read(c->dirfd, "shmem.img", &shmem_objs__descriptor, (ProtobufCMessage **)&s->img, true);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < s->img->n_objs; i++)
+	s->fds = malloc((s->img->n_objs + 1) * sizeof(int));
+	if (!s->fds)
+		return -ENOMEM;
+	for (size_t i = 0; i < s->img->n_objs; i++) {
+		s->fds[i] = -1;
 		if (s->img->objs[i]->id != i) {
-			pr_err("image %s is corrupt: object %zu has id %u", name, i, s->img->objs[i]->id);
+			pr_err("image shmem.img is corrupt: object %zu has id %u", i, s->img->objs[i]->id);
 			return -EBADMSG;
 		}
+	}
 	return 0;
 }
 
-int shmem_nr_tmp(struct restore_task *t)
+static int nr_objs(const struct shmem_restore *s)
 {
-	struct shmem_restore *s = t->shmem;
 	return s && s->img ? (int)s->img->n_objs : 0;
 }
 
 bool shmem_restore_has(struct restore_task *t, uint32_t id)
 {
-	return id < (uint32_t)shmem_nr_tmp(t);
+	return id < (uint32_t)nr_objs(t->shmem);
 }
 
 int shmem_restore_fd(struct restore_task *t, uint32_t id)
 {
-	if (!shmem_restore_has(t, id))
+	if (!shmem_restore_has(t, id) || t->shmem->fds[id] < 0)
 		return -ENOENT;
-	return t->tmp_fd_base + (int)id;
+	return t->shmem->fds[id];
 }
 
-static int fill(struct restore_ctx *c, struct restore_task *t, ShmemObj *o, int fd)
+static int fill(struct restore_ctx *c, ShmemObj *o, int fd)
 {
 	char name[IMG_NAME_MAX];
 	_cleanup_close_ int in = -1;
@@ -202,7 +203,7 @@ static int fill(struct restore_ctx *c, struct restore_task *t, ShmemObj *o, int 
 	XXH3_state_t *xs = XXH3_createState();
 	int r = 0;
 
-	snprintf(name, sizeof(name), "shmdata-%d-%u.img", t->pid, o->id);
+	snprintf(name, sizeof(name), "shmdata-%u.img", o->id);
 	in = openat(c->dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (in < 0 || !buf || !xs) {
 		XXH3_freeState(xs);
@@ -230,67 +231,69 @@ static int fill(struct restore_ctx *c, struct restore_task *t, ShmemObj *o, int 
 		pr_err("image %s is corrupt: checksum mismatch", name);
 		r = -EBADMSG;
 	} else if (r < 0 && r != -EBADMSG) {
-		pr_errno(r, "pid %d: filling shared memory object %u from %s", t->pid, o->id, name);
+		pr_errno(r, "filling shared memory object %u from %s", o->id, name);
 	}
 	XXH3_freeState(xs);
 	return r;
 }
 
-int shmem_prepare(struct restore_ctx *c, struct restore_task *t)
+int shmem_create(struct restore_ctx *c, int floor)
 {
-	struct shmem_restore *s = t->shmem;
+	struct shmem_restore *s = c->shmem;
 
-	for (int i = 0; i < shmem_nr_tmp(t); i++) {
+	for (int i = 0; i < nr_objs(s); i++) {
 		ShmemObj *o = s->img->objs[i];
 		int fd = memfd_create(o->name ? o->name : "crest-shmem",
 				      MFD_CLOEXEC | (o->has_seals ? MFD_ALLOW_SEALING : 0)), r;
 		if (fd < 0)
-			return pr_errno(-errno, "pid %d: memfd_create for shared memory object %u", t->pid, i);
+			return pr_errno(-errno, "memfd_create for shared memory object %d", i);
 		if (ftruncate(fd, o->size) < 0) {
-			r = pr_errno(-errno, "pid %d: sizing shared memory object %u", t->pid, i);
+			r = pr_errno(-errno, "sizing shared memory object %d (%llu bytes)", i,
+				     (unsigned long long)o->size);
 			close(fd);
 			return r;
 		}
-		r = fill(c, t, o, fd);
+		r = fill(c, o, fd);
 		if (r == 0 && o->has_mode && fchmod(fd, o->mode) < 0)
-			r = pr_errno(-errno, "pid %d: chmod of shared memory object %u", t->pid, i);
-		if (r == 0 && fd != t->tmp_fd_base + i && dup2(fd, t->tmp_fd_base + i) < 0)
-			r = pr_errno(-errno, "pid %d: dup2 of shared memory object %u", t->pid, i);
-		if (fd != t->tmp_fd_base + i)
-			close(fd);
+			r = pr_errno(-errno, "chmod of shared memory object %d", i);
+		if (r == 0) {
+			s->fds[i] = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+			if (s->fds[i] < 0)
+				r = pr_errno(-errno, "moving shared memory object %d above fd %d", i, floor);
+		}
+		close(fd);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-void shmem_free(struct restore_task *t)
+int shmem_seal(struct restore_ctx *c)
 {
-	struct shmem_restore *s = t->shmem;
-	if (!s)
-		return;
-	if (s->img)
-		protobuf_c_message_free_unpacked(&s->img->base, NULL);
-	free(s);
-	t->shmem = NULL;
-}
+	struct shmem_restore *s = c->shmem;
 
-int shmem_inject_seals(struct restore_task *t)
-{
-	struct shmem_restore *s = t->shmem;
-	long ret;
-	int r;
-
-	for (int i = 0; i < shmem_nr_tmp(t); i++) {
+	for (int i = 0; i < nr_objs(s); i++) {
 		ShmemObj *o = s->img->objs[i];
 		if (!o->has_seals || !o->seals)
 			continue;
-		r = INJECT(&t->t, &ret, __NR_fcntl, t->tmp_fd_base + i, F_ADD_SEALS, o->seals);
-		if (r < 0)
-			return r;
-		if (ret < 0)
-			return pr_errno((int)ret, "pid %d: sealing memfd %s (seals %#x)", t->pid,
-					o->name ? o->name : "?", o->seals);
+		if (fcntl(s->fds[i], F_ADD_SEALS, o->seals) < 0)
+			return pr_errno(-errno, "sealing memfd %s (seals %#x)", o->name ? o->name : "?",
+					o->seals);
 	}
 	return 0;
+}
+
+void shmem_free(struct restore_ctx *c)
+{
+	struct shmem_restore *s = c->shmem;
+	if (!s)
+		return;
+	for (int i = 0; i < nr_objs(s); i++)
+		if (s->fds[i] >= 0)
+			close(s->fds[i]);
+	free(s->fds);
+	if (s->img)
+		protobuf_c_message_free_unpacked(&s->img->base, NULL);
+	free(s);
+	c->shmem = NULL;
 }

@@ -10,6 +10,7 @@
 #define CREST_TASK_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "crest.h"
 #include "ptrace.h"
@@ -24,16 +25,29 @@ enum {
 	MOD_MAX,
 };
 
+struct dump_task;
+
 struct dump_ctx {
 	const struct crest_opts *o;
 	int dirfd;                  /* image directory */
+	struct dump_task **tasks;   /* every process of the tree, parents first */
+	size_t nr_tasks;
+	struct shmem_dump *shmem;   /* shmem.c: shared memory objects of the tree */
 };
 
 struct dump_task {
 	pid_t pid;
-	struct tracee t;            /* stopped, injection ready */
+	struct tracee t;            /* stopped, injection ready (not for zombies) */
 	int pidfd;
-	struct shmem_dump *shmem;   /* shmem.c: shared memory objects */
+	struct dump_task *parent;   /* NULL for the root */
+	int ppid, pgid, sid;
+	bool zombie;
+	int exit_code;              /* zombie: wait status */
+	int stop_sig;               /* was group-stopped by this signal */
+	int *nspid;                 /* pid at every pid-ns level, crest's first */
+	size_t n_nspid;
+	uint64_t pidns_ino, pidns_children_ino;
+	bool seized;
 	void *priv[MOD_MAX];
 };
 
@@ -41,6 +55,7 @@ struct restore_ctx {
 	const struct crest_opts *o;
 	int dirfd;
 	int tty_fd;                 /* --shell-job: crest's terminal, or -1 */
+	struct shmem_restore *shmem; /* shmem.c: objects of the tree, held by crest */
 };
 
 struct restore_task {
@@ -50,7 +65,7 @@ struct restore_task {
 	int tmp_fd_base;
 	int next_tmp_fd;            /* allocator for tmp fds (child side) */
 	struct tracee t;            /* valid in inject phases */
-	struct shmem_restore *shmem; /* shmem.c */
+	struct shmem_restore *shmem; /* = the ctx's (shmem.c) */
 	void *priv[MOD_MAX];
 };
 

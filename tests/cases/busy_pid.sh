@@ -5,10 +5,11 @@
 t_need_bin loop
 t_start_prog loop
 t_wait_looping
+# the restored counter starts from the dump-time value, at least this much
+DUMP_PROGRESS=$(progress)
 t_expect_dump_ok --leave-running
 t_expect_running "after dump --leave-running"
 t_check
-DUMP_PROGRESS=$(progress)
 rm -f ready pid
 t_restore
 [ "$RC" = 0 ] && fail "restore succeeded while pid $PID is taken by a live process"

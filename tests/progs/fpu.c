@@ -16,7 +16,7 @@
 
 struct ref {
 	unsigned char ymm[16][32];
-	double x87[7];
+	long double x87[7];      /* 80-bit values in 16-byte slots */
 	uint64_t scratch[4];
 	uint32_t fcw, mxcsr;     /* expected */
 	uint32_t fcw_now, mxcsr_now;
@@ -28,42 +28,56 @@ struct st {
 	int64_t max_run_ns;
 };
 
+/* offsets in struct ref, checked by _Static_assert below */
+#define O_X87 512
+#define O_SCR 624
+#define O_FCW 656
+#define O_MXCSR 660
+#define O_FCW_NOW 664
+#define O_MXCSR_NOW 668
+
 /* compare ymm<i> with ref->ymm[i]: set bit i of mask on mismatch */
-#define S(x) #x
+#define S_(x) #x
+#define S(x) S_(x)
 #define YCHK(i)                                               \
-	"vmovdqu %%ymm" S(i) ", 568(%[r])\n\t"                \
-	"movq 568(%[r]), %%rax\n\t"                           \
-	"xorq " S(i) "*32+0(%[r]), %%rax\n\t"                 \
-	"movq 576(%[r]), %%r8\n\t"                            \
-	"xorq " S(i) "*32+8(%[r]), %%r8\n\t"                  \
-	"orq %%r8, %%rax\n\t"                                 \
-	"movq 584(%[r]), %%r8\n\t"                            \
-	"xorq " S(i) "*32+16(%[r]), %%r8\n\t"                 \
-	"orq %%r8, %%rax\n\t"                                 \
-	"movq 592(%[r]), %%r8\n\t"                            \
-	"xorq " S(i) "*32+24(%[r]), %%r8\n\t"                 \
-	"orq %%r8, %%rax\n\t"                                 \
-	"jz 2f\n\t"                                           \
-	"btsq $" S(i) ", %[mask]\n\t"                         \
+	"vmovdqu %%ymm" S(i) ", " S(O_SCR) "(%[r])\n\t"      \
+	"movq " S(O_SCR) "(%[r]), %%rax\n\t"                 \
+	"xorq " S(i) "*32+0(%[r]), %%rax\n\t"                \
+	"movq " S(O_SCR) "+8(%[r]), %%r8\n\t"                \
+	"xorq " S(i) "*32+8(%[r]), %%r8\n\t"                 \
+	"orq %%r8, %%rax\n\t"                                \
+	"movq " S(O_SCR) "+16(%[r]), %%r8\n\t"               \
+	"xorq " S(i) "*32+16(%[r]), %%r8\n\t"                \
+	"orq %%r8, %%rax\n\t"                                \
+	"movq " S(O_SCR) "+24(%[r]), %%r8\n\t"               \
+	"xorq " S(i) "*32+24(%[r]), %%r8\n\t"                \
+	"orq %%r8, %%rax\n\t"                                \
+	"jz 2f\n\t"                                          \
+	"btsq $" S(i) ", %[mask]\n\t"                        \
 	"2:\n\t"
-/* compare st(i) with ref->x87[6 - i]: bit 32 + i */
+/* compare st(i) (all 80 bits) with ref->x87[6 - i]: bit 32 + i */
 #define XCHK(i)                                               \
-	"fld %%st(" S(i) ")\n\t"                              \
-	"fstpl 568(%[r])\n\t"                                 \
-	"movq 568(%[r]), %%rax\n\t"                           \
-	"cmpq 512+8*(6-" S(i) ")(%[r]), %%rax\n\t"            \
-	"je 2f\n\t"                                           \
-	"btsq $32+" S(i) ", %[mask]\n\t"                      \
+	"fld %%st(" S(i) ")\n\t"                             \
+	"fstpt " S(O_SCR) "(%[r])\n\t"                       \
+	"movq " S(O_SCR) "(%[r]), %%rax\n\t"                 \
+	"xorq " S(O_X87) "+16*(6-" S(i) ")(%[r]), %%rax\n\t" \
+	"movzwl " S(O_SCR) "+8(%[r]), %%r8d\n\t"             \
+	"xorw " S(O_X87) "+16*(6-" S(i) ")+8(%[r]), %%r8w\n\t" \
+	"orq %%r8, %%rax\n\t"                                \
+	"jz 2f\n\t"                                          \
+	"btsq $32+" S(i) ", %[mask]\n\t"                     \
 	"2:\n\t"
 
 static uint64_t spin(struct ref *r, uint64_t iters)
 {
 	uint64_t mask = 0, cnt = iters;
 
-	_Static_assert(__builtin_offsetof(struct ref, x87) == 512, "layout");
-	_Static_assert(__builtin_offsetof(struct ref, scratch) == 568, "layout");
-	_Static_assert(__builtin_offsetof(struct ref, fcw) == 600, "layout");
-	_Static_assert(__builtin_offsetof(struct ref, fcw_now) == 608, "layout");
+	_Static_assert(__builtin_offsetof(struct ref, x87) == O_X87, "layout");
+	_Static_assert(__builtin_offsetof(struct ref, scratch) == O_SCR, "layout");
+	_Static_assert(__builtin_offsetof(struct ref, fcw) == O_FCW, "layout");
+	_Static_assert(__builtin_offsetof(struct ref, mxcsr) == O_MXCSR, "layout");
+	_Static_assert(__builtin_offsetof(struct ref, fcw_now) == O_FCW_NOW, "layout");
+	_Static_assert(__builtin_offsetof(struct ref, mxcsr_now) == O_MXCSR_NOW, "layout");
 	__asm__ volatile(
 		"vmovdqu 0*32(%[r]), %%ymm0\n\t"
 		"vmovdqu 1*32(%[r]), %%ymm1\n\t"
@@ -81,27 +95,27 @@ static uint64_t spin(struct ref *r, uint64_t iters)
 		"vmovdqu 13*32(%[r]), %%ymm13\n\t"
 		"vmovdqu 14*32(%[r]), %%ymm14\n\t"
 		"vmovdqu 15*32(%[r]), %%ymm15\n\t"
-		"fldl 512+0*8(%[r])\n\t"
-		"fldl 512+1*8(%[r])\n\t"
-		"fldl 512+2*8(%[r])\n\t"
-		"fldl 512+3*8(%[r])\n\t"
-		"fldl 512+4*8(%[r])\n\t"
-		"fldl 512+5*8(%[r])\n\t"
-		"fldl 512+6*8(%[r])\n\t"
+		"fldt " S(O_X87) "+0*16(%[r])\n\t"
+		"fldt " S(O_X87) "+1*16(%[r])\n\t"
+		"fldt " S(O_X87) "+2*16(%[r])\n\t"
+		"fldt " S(O_X87) "+3*16(%[r])\n\t"
+		"fldt " S(O_X87) "+4*16(%[r])\n\t"
+		"fldt " S(O_X87) "+5*16(%[r])\n\t"
+		"fldt " S(O_X87) "+6*16(%[r])\n\t"
 		"1:\n\t"
 		YCHK(0) YCHK(1) YCHK(2) YCHK(3) YCHK(4) YCHK(5) YCHK(6) YCHK(7)
 		YCHK(8) YCHK(9) YCHK(10) YCHK(11) YCHK(12) YCHK(13) YCHK(14) YCHK(15)
 		XCHK(0) XCHK(1) XCHK(2) XCHK(3) XCHK(4) XCHK(5) XCHK(6)
-		"fnstcw 608(%[r])\n\t"
-		"movzwl 608(%[r]), %%eax\n\t"
-		"cmpl 600(%[r]), %%eax\n\t"
+		"fnstcw " S(O_FCW_NOW) "(%[r])\n\t"
+		"movzwl " S(O_FCW_NOW) "(%[r]), %%eax\n\t"
+		"cmpl " S(O_FCW) "(%[r]), %%eax\n\t"
 		"je 2f\n\t"
 		"btsq $48, %[mask]\n\t"
 		"2:\n\t"
-		"stmxcsr 612(%[r])\n\t"
-		"movl 612(%[r]), %%eax\n\t"
+		"stmxcsr " S(O_MXCSR_NOW) "(%[r])\n\t"
+		"movl " S(O_MXCSR_NOW) "(%[r]), %%eax\n\t"
 		"andl $0xffc0, %%eax\n\t" /* ignore the sticky exception flags */
-		"cmpl 604(%[r]), %%eax\n\t"
+		"cmpl " S(O_MXCSR) "(%[r]), %%eax\n\t"
 		"je 2f\n\t"
 		"btsq $49, %[mask]\n\t"
 		"2:\n\t"
@@ -183,7 +197,7 @@ int main(int argc, char **argv)
 			memcpy(&r.ymm[i][k], &v, 8);
 		}
 	for (int i = 0; i < 7; i++)
-		r.x87[i] = 1.0 / (i + 3) + 1000.0 * i; /* exact doubles, inexact decimals */
+		r.x87[i] = 1.0L / (i + 3) + 1000.0L * i; /* all 64 mantissa bits used */
 	r.fcw = FCW;
 	r.mxcsr = MXCSR;
 	__asm__ volatile("fldcw %0" ::"m"(fcw));

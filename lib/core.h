@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef CREST_CORE_H
+#define CREST_CORE_H
+#include <sys/user.h>
+#include "core.pb-c.h"
+#include "task.h"
+
+/* Write core-<pid>.img of a stopped task (registers rewritten to restart an
+ * interrupted syscall, xsave area, ids, comm, personality, NSpid). */
+int core_dump(struct dump_ctx *c, struct dump_task *t);
+/* Final registers for the restored task (orig_rax = -1: no restart fix-up). */
+void core_regs_from_image(const X86Regs *x, struct user_regs_struct *r);
+#endif
