@@ -101,6 +101,19 @@ static int dump_one(struct dump_ctx *c, struct dump_task *t)
 	return 0;
 }
 
+/* Tree-wide end of the modules' dump (e.g. images of shared objects). */
+static int fini_modules(struct dump_ctx *c, bool ok)
+{
+	int r = 0;
+	for (int i = 0; i < MOD_MAX; i++)
+		if (crest_modules[i]->dump_fini) {
+			int fr = crest_modules[i]->dump_fini(c, ok);
+			if (ok && fr < 0 && r == 0)
+				r = fr;
+		}
+	return r;
+}
+
 /* Let every seized task go on as it was (failure, or --leave-running). */
 static int release_all(struct dump_ctx *c)
 {
@@ -141,6 +154,7 @@ int crest_dump(const struct crest_opts *o)
 {
 	struct dump_ctx c = { .o = o, .dirfd = -1 };
 	uint64_t t0 = now_ns();
+	bool fini_done = false;
 	int r;
 
 	log_begin(o, -1, NULL);
@@ -172,6 +186,10 @@ int crest_dump(const struct crest_opts *o)
 		if (r < 0)
 			goto out;
 	}
+	fini_done = true;
+	r = fini_modules(&c, true);
+	if (r < 0)
+		goto out;
 	r = shmem_dump_write(&c);
 	if (r < 0)
 		goto out;
@@ -196,6 +214,8 @@ int crest_dump(const struct crest_opts *o)
 		r = kill_all(&c);
 	pr_info("pid %d: dump of %zu processes done in %.3f s", o->pid, c.nr_tasks, (now_ns() - t0) / 1e9);
 out:
+	if (!fini_done)
+		fini_modules(&c, false);
 	if (r < 0)
 		release_all(&c);
 	for (size_t i = 0; i < c.nr_tasks; i++)

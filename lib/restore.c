@@ -44,7 +44,7 @@ int misc_restore_dumpable(struct restore_ctx *c, struct restore_task *t) __attri
 
 #define BARRIER_TIMEOUT_MS 30000
 
-enum { ST_NONE, ST_CREATED, ST_PREPARED, ST_FAILED };
+enum { ST_NONE, ST_CREATED, ST_PREPARED1, ST_PREPARED, ST_FAILED };
 
 struct ctl_slot {
 	_Atomic int state;
@@ -195,10 +195,17 @@ static int load_images(struct rst *s)
 	s->tasks = calloc(s->n, sizeof(*s->tasks));
 	if (!s->tasks)
 		return -ENOMEM;
+	s->c.tasks = calloc(s->n, sizeof(*s->c.tasks));
+	if (!s->c.tasks)
+		return -ENOMEM;
+	s->c.nr_tasks = s->n;
 	for (size_t i = 0; i < s->n; i++) {
 		s->tasks[i].e = s->tree->tasks[i];
 		s->tasks[i].t.pid = s->tree->tasks[i]->pid;
 		s->tasks[i].t.t.mem_fd = -1;
+		s->tasks[i].t.idx = (int)i;
+		s->tasks[i].t.pstree = s->tree->tasks[i];
+		s->c.tasks[i] = &s->tasks[i].t;
 	}
 	r = shmem_load(&s->c);
 	if (r < 0)
@@ -391,6 +398,13 @@ static __attribute__((noreturn)) void task_main(struct rst *s, int idx)
 	for (int i = 0; i < MOD_MAX; i++) {
 		const struct crest_module *m = crest_modules[i];
 		if (m->prepare && (r = m->prepare(&s->c, &rt->t)) < 0)
+			goto fail;
+	}
+	report(s, idx, ST_PREPARED1, 0);
+	wait_go(s, 2);
+	for (int i = 0; i < MOD_MAX; i++) {
+		const struct crest_module *m = crest_modules[i];
+		if (m->prepare2 && (r = m->prepare2(&s->c, &rt->t)) < 0)
 			goto fail;
 	}
 	r = mm_prepare(&s->c, &rt->t, rt->mm, &gadget);
@@ -592,7 +606,12 @@ static int do_restore(struct rst *s, pid_t *root)
 	}
 	atomic_store(&s->ctl->go, 1);
 	futex_wake(&s->ctl->go);
-	r = wait_all(s, ST_PREPARED, "preparing their resources");
+	r = wait_all(s, ST_PREPARED1, "preparing their resources");
+	if (r < 0)
+		return r;
+	atomic_store(&s->ctl->go, 2);
+	futex_wake(&s->ctl->go);
+	r = wait_all(s, ST_PREPARED, "preparing their shared resources");
 	if (r < 0)
 		return r;
 	wait_zombies(s);
@@ -689,7 +708,11 @@ int crest_restore(const struct crest_opts *o, pid_t *root)
 		if (rt->core)
 			protobuf_c_message_free_unpacked(&rt->core->base, NULL);
 	}
+	for (int k = 0; k < MOD_MAX; k++)
+		if (crest_modules[k]->restore_fini)
+			crest_modules[k]->restore_fini(&s.c);
 	free(s.tasks);
+	free(s.c.tasks);
 	shmem_free(&s.c);
 	if (s.ctl)
 		munmap(s.ctl, s.ctl_size);

@@ -33,6 +33,7 @@ struct dump_ctx {
 	struct dump_task **tasks;   /* every process of the tree, parents first */
 	size_t nr_tasks;
 	struct shmem_dump *shmem;   /* shmem.c: shared memory objects of the tree */
+	void *mod[MOD_MAX];         /* a module's tree-wide state (freed by its dump_fini) */
 };
 
 struct dump_task {
@@ -56,6 +57,10 @@ struct restore_ctx {
 	int dirfd;
 	int tty_fd;                 /* --shell-job: crest's terminal, or -1 */
 	struct shmem_restore *shmem; /* shmem.c: objects of the tree, held by crest */
+	void *mod[MOD_MAX];         /* a module's tree-wide state (freed by its restore_fini) */
+	/* every task of the tree, parents first (valid from load on) */
+	struct restore_task **tasks;
+	size_t nr_tasks;
 };
 
 struct restore_task {
@@ -65,6 +70,8 @@ struct restore_task {
 	int tmp_fd_base;
 	int next_tmp_fd;            /* allocator for tmp fds (child side) */
 	struct tracee t;            /* valid in inject phases */
+	int idx;                    /* index in c->tasks */
+	const struct PstreeEntry *pstree; /* its entry: ppid, pgid, sid, nspid... */
 	struct shmem_restore *shmem; /* = the ctx's (shmem.c) */
 	void *priv[MOD_MAX];
 };
@@ -78,6 +85,10 @@ struct crest_module {
 	/* Restore, in the child (native code, root, before memory swap):
 	 * e.g. open files at their fd numbers. Must not fork or exit. */
 	int (*prepare)(struct restore_ctx *c, struct restore_task *t);
+	/* Restore, in the child, once EVERY task of the tree has finished
+	 * .prepare (a barrier): e.g. take a file description another task
+	 * opened (pidfd_getfd on it; pids: c->tasks[i]->pid). */
+	int (*prepare2)(struct restore_ctx *c, struct restore_task *t);
 	/* Restore, in crest after the address space is back: inject syscalls
 	 * into the stopped child (t->t; scratch memory is t->t.scratch). */
 	int (*inject)(struct restore_ctx *c, struct restore_task *t);
@@ -86,6 +97,10 @@ struct crest_module {
 	/* Highest fd number the task needs (files), to place tmp fds above. */
 	int (*max_fd)(struct restore_task *t);
 	void (*free)(struct restore_task *t);
+	/* Tree-wide: after every task's .dump (success or not) / at the end of
+	 * a restore.  Free c->mod[MOD_X] here. */
+	int (*dump_fini)(struct dump_ctx *c, bool ok);
+	void (*restore_fini)(struct restore_ctx *c);
 };
 
 extern const struct crest_module *const crest_modules[MOD_MAX];
