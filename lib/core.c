@@ -3,6 +3,11 @@
  * Task core: registers, xsave area and basic identity (core-<pid>.img).
  */
 #include <stdio.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <linux/ptrace.h>
 #include <string.h>
 #include "core.pb-c.h"
 #include "core.h"
@@ -39,14 +44,145 @@ static int parse_stat_ids(pid_t pid, int *ppid, int *pgid, int *sid)
 	return 0;
 }
 
-int core_dump(struct dump_ctx *c, struct dump_task *t)
+static int parse_ids_line(const char *status, const char *key, int32_t **out, size_t *n)
+{
+	const char *p = strstr(status, key);
+	if (!p)
+		return 0;
+	p += strlen(key);
+	while (*p && *p != '\n') {
+		char *e;
+		long v = strtol(p, &e, 10);
+		if (e == p)
+			break;
+		int32_t *x = realloc(*out, (*n + 1) * sizeof(*x));
+		if (!x)
+			return -ENOMEM;
+		*out = x;
+		x[(*n)++] = v;
+		p = e;
+	}
+	return 0;
+}
+
+/* The line of /proc/.../status starting with key, for comparisons. */
+static const char *status_line(const char *status, const char *key, size_t *len)
+{
+	const char *p = strstr(status, key), *e;
+	if (!p)
+		return "";
+	e = strchr(p, '\n');
+	*len = e ? (size_t)(e - p) : strlen(p);
+	return p;
+}
+
+static int thread_extra(struct dump_task *t, struct dump_thread *th, const char *status, ThreadExtra *x,
+			char **comm)
+{
+	struct ptrace_rseq_configuration rc = { 0 };
+	_cleanup_free_ char *mstatus = NULL;
+	static const char *same[] = { "\nUid:", "\nGid:", "\nGroups:", "\nCapInh:", "\nCapPrm:",
+				      "\nCapEff:", "\nCapBnd:", "\nCapAmb:" };
+	char name[64];
+	void *head = NULL;
+	size_t hlen = 0;
+	long ret;
+	int r;
+
+	/* Per-thread credentials are not kept: refuse if they differ. */
+	r = proc_read(t->pid, "status", &mstatus, NULL);
+	if (r < 0)
+		return pr_errno(r, "pid %d: cannot read status", t->pid);
+	for (size_t i = 0; i < ARRAY_SIZE(same); i++) {
+		size_t l1 = 0, l2 = 0;
+		const char *a = status_line(mstatus, same[i], &l1), *b = status_line(status, same[i], &l2);
+		if (l1 != l2 || memcmp(a, b, l1)) {
+			pr_err("pid %d: thread %d has credentials of its own (%s differs from the main "
+			       "thread's): not supported yet", t->pid, th->tid, same[i] + 1);
+			return -ENOTSUP;
+		}
+	}
+	x->blocked = th->t.sigmask;
+	/* private pending queue */
+	for (uint64_t off = 0;; off++) {
+		struct { uint64_t off; uint32_t flags; int32_t nr; } args = { off, 0, 1 };
+		uint8_t si[128];
+		long got = ptrace(PTRACE_PEEKSIGINFO, th->tid, &args, si);
+		if (got < 0)
+			return pr_errno(-errno, "pid %d: thread %d: PTRACE_PEEKSIGINFO", t->pid, th->tid);
+		if (got == 0)
+			break;
+		ProtobufCBinaryData *n = realloc(x->pending, (x->n_pending + 1) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		x->pending = n;
+		n[x->n_pending].data = malloc(128);
+		if (!n[x->n_pending].data)
+			return -ENOMEM;
+		memcpy(n[x->n_pending].data, si, 128);
+		n[x->n_pending++].len = 128;
+	}
+	/* sigaltstack and clear_child_tid: only the thread can tell */
+	th->t.syscall_ip = t->t.syscall_ip;
+	th->t.scratch = t->t.scratch;
+	th->t.scratch_size = t->t.scratch_size;
+	th->t.scratch_owned = false;
+	r = INJECT(&th->t, &ret, __NR_sigaltstack, 0, th->t.scratch);
+	if (r < 0)
+		return r;
+	if (ret == 0) {
+		stack_t ss;
+		r = tracee_read(&th->t, th->t.scratch, &ss, sizeof(ss));
+		if (r < 0)
+			return r;
+		x->has_ss_sp = x->has_ss_size = x->has_ss_flags = true;
+		x->ss_sp = (uintptr_t)ss.ss_sp;
+		x->ss_size = ss.ss_size;
+		x->ss_flags = ss.ss_flags;
+	}
+	r = INJECT(&th->t, &ret, __NR_prctl, PR_GET_TID_ADDRESS, th->t.scratch, 0, 0, 0);
+	if (r < 0)
+		return r;
+	if (ret == 0) {
+		uint64_t a = 0;
+		r = tracee_read(&th->t, th->t.scratch, &a, sizeof(a));
+		if (r < 0)
+			return r;
+		x->has_clear_tid = true;
+		x->clear_tid = a;
+	}
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, th->tid, sizeof(rc), &rc) > 0 && rc.rseq_abi_pointer) {
+		x->has_rseq_ptr = x->has_rseq_len = x->has_rseq_sig = true;
+		x->rseq_ptr = rc.rseq_abi_pointer;
+		x->rseq_len = rc.rseq_abi_size;
+		x->rseq_sig = rc.signature;
+	}
+	if (syscall(SYS_get_robust_list, th->tid, &head, &hlen) == 0) {
+		x->has_robust_head = x->has_robust_len = true;
+		x->robust_head = (uintptr_t)head;
+		x->robust_len = hlen;
+	}
+	snprintf(name, sizeof(name), "task/%d/comm", th->tid);
+	r = proc_read(t->pid, name, comm, NULL);
+	if (r < 0)
+		return pr_errno(r, "pid %d: thread %d: cannot read comm", t->pid, th->tid);
+	(*comm)[strcspn(*comm, "\n")] = 0;
+	x->comm = *comm;
+	return parse_ids_line(status, "\nNSpid:", &x->nstid, &x->n_nstid);
+}
+
+/* One thread's core image: core-<tid>.img.  th == NULL: the main thread. */
+static int dump_one(struct dump_ctx *c, struct dump_task *t, struct dump_thread *th)
 {
 	TaskCore core = TASK_CORE__INIT;
 	X86Regs regs = X86_REGS__INIT;
-	struct user_regs_struct r = t->t.regs;
+	ThreadExtra x = THREAD_EXTRA__INIT;
+	struct tracee *tr = th ? &th->t : &t->t;
+	pid_t tid = th ? th->tid : t->pid;
+	struct user_regs_struct r = tr->regs;
 	_cleanup_free_ char *comm = NULL, *pers = NULL, *status = NULL;
 	_cleanup_free_ uint8_t *xs = malloc(64 * 1024);
-	_cleanup_free_ int32_t *nspid = NULL;
+	_cleanup_free_ int32_t *nspid = NULL, *tids = NULL;
 	size_t xlen = 64 * 1024;
 	char name[IMG_NAME_MAX];
 	int ppid, pgid, sid, err;
@@ -66,8 +202,8 @@ int core_dump(struct dump_ctx *c, struct dump_task *t)
 			r.rip -= 2;
 			break;
 		case -ERESTART_RESTARTBLOCK:
-			pr_info("pid %d: interrupted syscall %ld will return EINTR after restore", t->pid,
-				(long)r.orig_rax);
+			pr_info("pid %d: thread %d: interrupted syscall %ld will return EINTR after restore",
+				t->pid, tid, (long)r.orig_rax);
 			r.rax = -EINTR;
 			break;
 		}
@@ -75,7 +211,7 @@ int core_dump(struct dump_ctx *c, struct dump_task *t)
 	}
 	regs_to_image(&r, &regs);
 	core.regs = &regs;
-	err = ptrace_get_xstate(t->pid, xs, &xlen);
+	err = ptrace_get_xstate(tid, xs, &xlen);
 	if (err < 0)
 		return err;
 	core.xsave.data = xs;
@@ -85,40 +221,59 @@ int core_dump(struct dump_ctx *c, struct dump_task *t)
 	err = parse_stat_ids(t->pid, &ppid, &pgid, &sid);
 	if (err < 0)
 		return err;
-	core.pid = t->pid;
+	core.pid = tid;
 	core.ppid = ppid;
 	core.pgid = pgid;
 	core.sid = sid;
-	err = proc_read(t->pid, "comm", &comm, NULL);
+	snprintf(name, sizeof(name), "task/%d/status", tid);
+	err = proc_read(t->pid, name, &status, NULL);
 	if (err < 0)
-		return pr_errno(err, "pid %d: cannot read comm", t->pid);
-	comm[strcspn(comm, "\n")] = 0;
-	core.comm = comm;
-	if (proc_read(t->pid, "personality", &pers, NULL) == 0) {
-		core.has_personality = true;
-		core.personality = strtoul(pers, NULL, 16);
-	}
-	if (proc_read(t->pid, "status", &status, NULL) == 0) {
-		char *p = strstr(status, "\nNSpid:");
-		if (p) {
-			p += 7;
-			while (*p && *p != '\n') {
-				char *e;
-				long v = strtol(p, &e, 10);
-				if (e == p)
-					break;
-				int32_t *n = realloc(nspid, (core.n_nspid + 1) * sizeof(*n));
-				if (!n)
-					return -ENOMEM;
-				nspid = n;
-				nspid[core.n_nspid++] = v;
-				p = e;
-			}
-			core.nspid = nspid;
+		return pr_errno(err, "pid %d: cannot read status of thread %d", t->pid, tid);
+	err = parse_ids_line(status, "\nNSpid:", &nspid, &core.n_nspid);
+	if (err < 0)
+		return err;
+	core.nspid = nspid;
+	if (th) {
+		err = thread_extra(t, th, status, &x, &comm);
+		if (err == 0) {
+			core.thread = &x;
+			core.comm = comm;
 		}
+	} else {
+		err = proc_read(t->pid, "comm", &comm, NULL);
+		if (err < 0)
+			return pr_errno(err, "pid %d: cannot read comm", t->pid);
+		comm[strcspn(comm, "\n")] = 0;
+		core.comm = comm;
+		if (proc_read(t->pid, "personality", &pers, NULL) == 0) {
+			core.has_personality = true;
+			core.personality = strtoul(pers, NULL, 16);
+		}
+		tids = calloc(t->nr_threads + 1, sizeof(*tids));
+		if (!tids)
+			return -ENOMEM;
+		for (size_t i = 0; i < t->nr_threads; i++)
+			tids[i] = t->threads[i].tid;
+		core.threads = tids;
+		core.n_threads = t->nr_threads;
 	}
-	snprintf(name, sizeof(name), "core-%d.img", t->pid);
-	return img_write(c->dirfd, name, &core.base);
+	if (err == 0) {
+		snprintf(name, sizeof(name), "core-%d.img", tid);
+		err = img_write(c->dirfd, name, &core.base);
+	}
+	for (size_t i = 0; i < x.n_pending; i++)
+		free(x.pending[i].data);
+	free(x.pending);
+	free(x.nstid);
+	return err;
+}
+
+int core_dump(struct dump_ctx *c, struct dump_task *t)
+{
+	int r = dump_one(c, t, NULL);
+	for (size_t i = 0; i < t->nr_threads && r == 0; i++)
+		r = dump_one(c, t, &t->threads[i]);
+	return r;
 }
 
 void core_regs_from_image(const X86Regs *x, struct user_regs_struct *r)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include "core.h"
@@ -121,6 +122,17 @@ static int release_all(struct dump_ctx *c)
 
 	for (size_t i = c->nr_tasks; i-- > 0;) {
 		struct dump_task *t = c->tasks[i];
+		/* other threads first: the main thread unmaps the shared scratch */
+		for (size_t k = 0; k < t->nr_threads; k++) {
+			struct dump_thread *th = &t->threads[k];
+			if (!th->seized || th->t.dead)
+				continue;
+			if (tracee_park(&th->t) < 0 || tracee_detach(&th->t) < 0) {
+				pr_err("pid %d: could not put thread %d back as it was", t->pid, th->tid);
+				ret = -EIO;
+			}
+			th->seized = false;
+		}
 		if (!t->seized || t->t.dead)
 			continue;
 		if (tracee_park(&t->t) == 0) {
@@ -140,8 +152,18 @@ static int kill_all(struct dump_ctx *c)
 {
 	int ret = 0;
 
+	for (size_t i = 0; i < c->nr_tasks; i++)
+		if (c->tasks[i]->seized)
+			kill(c->tasks[i]->pid, SIGKILL);
 	for (size_t i = 0; i < c->nr_tasks; i++) {
 		struct dump_task *t = c->tasks[i];
+		/* traced threads must be collected before the leader can exit */
+		for (size_t k = 0; k < t->nr_threads; k++) {
+			int st;
+			while (waitpid(t->threads[k].tid, &st, __WALL) >= 0 && !WIFEXITED(st) && !WIFSIGNALED(st))
+				;
+			t->threads[k].seized = false;
+		}
 		if (t->seized && tracee_kill(&t->t) < 0)
 			ret = -EIO;
 		t->seized = false;

@@ -35,8 +35,73 @@ void dump_task_free(struct dump_task *t)
 		close(t->pidfd);
 	for (int i = 0; i < MOD_MAX; i++)
 		free(t->priv[i]);
+	for (size_t i = 0; i < t->nr_threads; i++)
+		tracee_close(&t->threads[i].t);
+	free(t->threads);
 	free(t->nspid);
 	free(t);
+}
+
+static bool has_thread(struct dump_task *t, pid_t tid)
+{
+	if (tid == t->pid)
+		return true;
+	for (size_t i = 0; i < t->nr_threads; i++)
+		if (t->threads[i].tid == tid)
+			return true;
+	return false;
+}
+
+/* Seize every thread of a process, rescanning until no new one shows up. */
+static int seize_threads(struct dump_task *t)
+{
+	char path[64];
+	bool added;
+	int pass = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", t->pid);
+	do {
+		DIR *d = opendir(path);
+		struct dirent *de;
+		int r = 0;
+
+		if (!d)
+			return pr_errno(-errno, "pid %d: cannot list its threads", t->pid);
+		added = false;
+		while ((de = readdir(d)) && r == 0) {
+			char *e;
+			long tid = strtol(de->d_name, &e, 10);
+			struct dump_thread *n;
+			if (*e || tid <= 0 || has_thread(t, tid))
+				continue;
+			n = realloc(t->threads, (t->nr_threads + 1) * sizeof(*n));
+			if (!n) {
+				r = -ENOMEM;
+				break;
+			}
+			t->threads = n;
+			n = &t->threads[t->nr_threads];
+			memset(n, 0, sizeof(*n));
+			n->tid = tid;
+			n->t.mem_fd = -1;
+			r = tracee_seize(&n->t, tid);
+			if (r == -ESRCH)
+				r = 0;   /* exited meanwhile */
+			else if (r == 0) {
+				n->seized = true;
+				t->nr_threads++;
+				added = true;
+			}
+		}
+		closedir(d);
+		if (r < 0)
+			return r;
+		if (++pass > 100) {
+			pr_err("pid %d: keeps creating threads while crest freezes it", t->pid);
+			return -EAGAIN;
+		}
+	} while (added);
+	return 0;
 }
 
 static int read_stat(struct dump_task *t, char *state)
@@ -148,10 +213,6 @@ static int add_task(struct dump_ctx *c, pid_t pid, struct dump_task *parent)
 		t->zombie = true;
 		return 0;
 	}
-	if (threads > 1) {
-		pr_err("pid %d has %ld threads: multi-threaded processes are not supported yet", pid, threads);
-		return -ENOTSUP;
-	}
 	if (pid == getpid()) {
 		pr_err("pid %d is crest itself", pid);
 		return -EINVAL;
@@ -161,6 +222,10 @@ static int add_task(struct dump_ctx *c, pid_t pid, struct dump_task *parent)
 		return r;
 	t->seized = true;
 	t->stop_sig = t->t.group_stop;
+	(void)threads;
+	r = seize_threads(t);
+	if (r < 0)
+		return r;
 	/* ppid/pgid/sid again, now that it cannot change them */
 	return read_stat(t, &state);
 }
@@ -377,7 +442,7 @@ int pstree_write(struct dump_ctx *c)
 		ths[i].n_nstid = t->n_nspid;
 		pths[i] = &ths[i];
 		e->threads = &pths[i];
-		e->n_threads = 1;
+		e->n_threads = 1;   /* the main thread; the others are listed in its core image */
 		if (t->zombie) {
 			e->has_zombie = e->zombie = true;
 			e->has_exit_code = true;

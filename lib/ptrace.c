@@ -82,7 +82,7 @@ static int open_mem(struct tracee *t)
 	return 0;
 }
 
-static int read_stop_state(struct tracee *t)
+int tracee_adopt_state(struct tracee *t)
 {
 	int r = ptrace_get_regs(t->pid, &t->regs);
 	if (r < 0)
@@ -140,7 +140,7 @@ int tracee_seize(struct tracee *t, pid_t pid)
 		else
 			ptrace(PTRACE_CONT, pid, 0, 0);
 	}
-	return read_stop_state(t);
+	return tracee_adopt_state(t);
 }
 
 int tracee_attach_child(struct tracee *t, pid_t pid)
@@ -167,7 +167,7 @@ int tracee_attach_child(struct tracee *t, pid_t pid)
 		/* Signal stop of our own child during preparation: drop it. */
 		ptrace(PTRACE_CONT, pid, 0, 0);
 	}
-	return read_stop_state(t);
+	return tracee_adopt_state(t);
 }
 
 int tracee_read(struct tracee *t, unsigned long addr, void *buf, size_t len)
@@ -438,4 +438,69 @@ void tracee_close(struct tracee *t)
 	if (t->mem_fd >= 0)
 		close(t->mem_fd);
 	t->mem_fd = -1;
+}
+
+int tracee_syscall_clone(struct tracee *t, long *ret, pid_t *child, unsigned long args, size_t size)
+{
+	struct user_regs_struct r = t->regs;
+	unsigned long msg = 0;
+	int status, err;
+
+	r.rip = t->syscall_ip;
+	r.rax = __NR_clone3;
+	r.orig_rax = (unsigned long)-1;
+	r.rdi = args;
+	r.rsi = size;
+	err = ptrace_set_regs(t->pid, &r);
+	if (err < 0)
+		return err;
+	err = resume_to_syscall_stop(t, "entry");
+	if (err < 0)
+		return err;
+	*child = 0;
+	/* PTRACE_EVENT_CLONE (if it worked), then the exit stop */
+	if (ptrace(PTRACE_SYSCALL, t->pid, 0, 0) < 0)
+		return pr_errno(-errno, "pid %d: PTRACE_SYSCALL failed", t->pid);
+	for (;;) {
+		err = ptrace_wait_stop(t->pid, &status);
+		if (err < 0)
+			return pr_errno(err, "pid %d: waiting for clone3", t->pid);
+		if (!WIFSTOPPED(status)) {
+			t->dead = true;
+			pr_err("pid %d: died during an injected clone3", t->pid);
+			return -ESRCH;
+		}
+		if ((status >> 8) == (SIGTRAP | (PTRACE_EVENT_CLONE << 8))) {
+			if (ptrace(PTRACE_GETEVENTMSG, t->pid, 0, &msg) < 0)
+				return pr_errno(-errno, "pid %d: PTRACE_GETEVENTMSG", t->pid);
+			*child = (pid_t)msg;
+			if (ptrace(PTRACE_SYSCALL, t->pid, 0, 0) < 0)
+				return pr_errno(-errno, "pid %d: PTRACE_SYSCALL failed", t->pid);
+			continue;
+		}
+		if (WSTOPSIG(status) == SYSCALL_TRAP)
+			break;
+		pr_err("pid %d: unexpected stop (status %#x) during an injected clone3", t->pid, status);
+		return -EPROTO;
+	}
+	err = ptrace_get_regs(t->pid, &r);
+	if (err < 0)
+		return err;
+	*ret = (long)r.rax;
+	if (*child > 0) {
+		/* the new thread starts in a PTRACE_EVENT_STOP, traced by us */
+		for (;;) {
+			err = ptrace_wait_stop(*child, &status);
+			if (err < 0)
+				return pr_errno(err, "thread %d: waiting for its first stop", *child);
+			if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP)
+				break;
+			if (!WIFSTOPPED(status)) {
+				pr_err("thread %d died right after its creation", *child);
+				return -ESRCH;
+			}
+			ptrace(PTRACE_CONT, *child, 0, 0);
+		}
+	}
+	return 0;
 }

@@ -57,6 +57,12 @@ int tracee_syscall(struct tracee *t, long *ret, long nr, unsigned long a1, unsig
 int tracee_syscall_final(struct tracee *t, long nr, unsigned long a1, unsigned long a2,
 			 const struct user_regs_struct *final);
 
+/* Restore side: clone3 a thread from t (traced with PTRACE_O_TRACECLONE);
+ * *child is the new thread, stopped in a PTRACE_EVENT_STOP. */
+int tracee_syscall_clone(struct tracee *t, long *ret, pid_t *child, unsigned long args, size_t size);
+/* Read regs, sigmask and open mem of a task already in a ptrace stop. */
+int tracee_adopt_state(struct tracee *t);
+
 int tracee_write(struct tracee *t, unsigned long addr, const void *buf, size_t len);
 int tracee_read(struct tracee *t, unsigned long addr, void *buf, size_t len);
 

@@ -27,6 +27,13 @@ enum {
 
 struct dump_task;
 
+/* A thread other than the main one. */
+struct dump_thread {
+	pid_t tid;
+	struct tracee t;
+	bool seized;
+};
+
 struct dump_ctx {
 	const struct crest_opts *o;
 	int dirfd;                  /* image directory */
@@ -49,6 +56,8 @@ struct dump_task {
 	size_t n_nspid;
 	uint64_t pidns_ino, pidns_children_ino;
 	bool seized;
+	struct dump_thread *threads;    /* the other threads (main: t above) */
+	size_t nr_threads;
 	void *priv[MOD_MAX];
 };
 
