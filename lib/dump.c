@@ -155,7 +155,9 @@ static int kill_all(struct dump_ctx *c)
 	for (size_t i = 0; i < c->nr_tasks; i++)
 		if (c->tasks[i]->seized)
 			kill(c->tasks[i]->pid, SIGKILL);
-	for (size_t i = 0; i < c->nr_tasks; i++) {
+	/* collect children before parents: a dying pid-namespace init waits
+	 * for the tasks of its namespace, which wait for us, their tracer */
+	for (size_t i = c->nr_tasks; i-- > 0;) {
 		struct dump_task *t = c->tasks[i];
 		/* traced threads must be collected before the leader can exit */
 		for (size_t k = 0; k < t->nr_threads; k++) {

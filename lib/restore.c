@@ -9,6 +9,7 @@
  * runs the modules' injection hooks, loads the registers and lets the tree
  * go.  Any failure kills the whole tree: nothing half-made stays behind.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
@@ -247,6 +248,42 @@ static int load_images(struct rst *s)
 
 static __attribute__((noreturn)) void task_main(struct rst *s, int idx);
 
+/* Say who holds a pid: a process, or processes using it as their process
+ * group or session id (a pid stays taken while a group or session uses it). */
+static void describe_pid_holder(pid_t pid)
+{
+	_cleanup_free_ char *stat = NULL;
+	DIR *d;
+	struct dirent *de;
+
+	if (proc_read(pid, "stat", &stat, NULL) == 0) {
+		char *x = strchr(stat, '('), *y = strrchr(stat, ')');
+		if (x && y && y > x)
+			pr_err("pid %d is in use by another process (%.*s, state %c): the restored task needs "
+			       "that pid; stop that process first", pid, (int)(y - x - 1), x + 1, y[2]);
+		return;
+	}
+	d = opendir("/proc");
+	while (d && (de = readdir(d))) {
+		_cleanup_free_ char *st = NULL;
+		int pgid = 0, sid = 0;
+		char *e, *y;
+		long p = strtol(de->d_name, &e, 10);
+		if (*e || p <= 0 || proc_read(p, "stat", &st, NULL) < 0 || !(y = strrchr(st, ')')))
+			continue;
+		if (sscanf(y + 2, "%*c %*d %d %d", &pgid, &sid) == 2 && (pgid == pid || sid == pid)) {
+			pr_err("pid %d is still the %s id of pid %ld: the restored task needs that pid; "
+			       "stop the processes of that %s first", pid, sid == pid ? "session" : "process group",
+			       p, sid == pid ? "session" : "group");
+			closedir(d);
+			return;
+		}
+	}
+	if (d)
+		closedir(d);
+	pr_err("pid %d is in use: the restored task needs that pid", pid);
+}
+
 /* clone3 at the task's pid on every pid-namespace level. */
 static pid_t clone_task(struct rst *s, const PstreeEntry *e, uint64_t flags, int wait_ms)
 {
@@ -275,17 +312,7 @@ static pid_t clone_task(struct rst *s, const PstreeEntry *e, uint64_t flags, int
 		if (errno != EEXIST)
 			return pr_errno(-errno, "pid %d: clone3 at its pid failed", e->pid);
 		if (now_ns() > deadline) {
-			_cleanup_free_ char *stat = NULL;
-			char state = '?', comm[64] = "?";
-			if (proc_read(e->pid, "stat", &stat, NULL) == 0) {
-				char *x = strchr(stat, '('), *y = strrchr(stat, ')');
-				if (x && y && y > x) {
-					snprintf(comm, sizeof(comm), "%.*s", (int)(y - x - 1), x + 1);
-					state = y[2];
-				}
-			}
-			pr_err("pid %d is in use by another process (%s, state %c): the restored task needs "
-			       "that pid; stop that process first", e->pid, comm, state);
+			describe_pid_holder(e->pid);
 			return -EEXIST;
 		}
 		usleep(20000);   /* a zombie waiting for its reaper, most likely */
@@ -327,21 +354,38 @@ static int task_session(struct rst *s, struct rtask *rt)
 	return 0;
 }
 
-/* After every task exists: join a group led by another task. */
+/* After every task exists: join a group led by another task.  A child
+ * inherits its parent's group at fork, so only a different one is joined;
+ * the pgid is translated into the task's own pid namespace. */
 static int task_join_group(struct rst *s, struct rtask *rt)
 {
 	const PstreeEntry *e = rt->e;
+	int p = e->ppid ? find_task(s, e->ppid) : -1, l;
+	bool as_parent = p >= 0 && s->tasks[p].e->pgid == e->pgid;
+	size_t level = e->n_nspid - 1;
+	pid_t target;
 
-	if (e->pgid == e->pid || getpgid(0) == e->pgid)
+	if (e->pgid == e->pid)
 		return 0;
-	if (find_task(s, e->pgid) < 0) {
-		if (s->c.o->shell_job && e->pgid == s->tasks[0].e->pgid)
-			return 0;   /* the shell's group: it stays in crest's */
+	l = find_task(s, e->pgid);
+	if (l < 0) {
+		if (p < 0 || as_parent || (s->c.o->shell_job && e->pgid == s->tasks[0].e->pgid))
+			return 0;   /* inherited: the root's group, the shell's group */
 		pr_err("pid %d: its process group %d has no leader in the dump (the leader exited): not "
 		       "supported yet", e->pid, e->pgid);
 		return -ENOTSUP;
 	}
-	if (setpgid(0, e->pgid) < 0)
+	if (s->tasks[l].e->n_nspid <= level) {
+		if (as_parent)
+			return 0;   /* inherited from an outer namespace */
+		pr_err("pid %d: its process group %d is led from an outer pid namespace it cannot name",
+		       e->pid, e->pgid);
+		return -ENOTSUP;
+	}
+	target = s->tasks[l].e->nspid[level];
+	if (getpgid(0) == target)
+		return 0;
+	if (setpgid(0, target) < 0)
 		return pr_errno(-errno, "pid %d: cannot join process group %d", e->pid, e->pgid);
 	return 0;
 }
@@ -823,10 +867,12 @@ static void kill_tree(struct rst *s)
 {
 	int st;
 
-	for (size_t i = 0; i < s->n; i++) {
+	for (size_t i = 0; i < s->n; i++)
+		if (s->tasks[i].seized)
+			kill(s->tasks[i].t.pid, SIGKILL);
+	/* children before parents (a dying pid-namespace init waits for them) */
+	for (size_t i = s->n; i-- > 0;) {
 		struct rtask *rt = &s->tasks[i];
-		if (rt->seized)
-			kill(rt->t.pid, SIGKILL);
 		/* traced threads are collected before their leader can exit */
 		for (size_t k = 0; k < rt->nr_thr; k++) {
 			if (!rt->thr[k].seized)
