@@ -34,6 +34,7 @@
 #include "mm.h"
 #include "pstree.h"
 #include "shmem.h"
+#include "ghost.h"
 #include "task.h"
 #include "util.h"
 
@@ -77,8 +78,17 @@ struct rtask {
 	bool seized;
 };
 
+/* A process group whose leader exited: a helper task recreates it at the
+ * leader's pid, the members join, then the helper exits and is reaped. */
+struct pg_helper {
+	pid_t pgid;
+	int host;              /* the member that forks and reaps the helper */
+};
+
 struct rst {
 	struct restore_ctx c;
+	struct pg_helper *pgh;
+	size_t nr_pgh;
 	Inventory *inv;
 	Pstree *tree;
 	struct rtask *tasks;
@@ -198,6 +208,34 @@ static int move_above(int *fd, int floor)
 	return 0;
 }
 
+static int plan_group_helpers(struct rst *s)
+{
+	for (size_t i = 1; i < s->n; i++) {
+		const PstreeEntry *e = s->tasks[i].e;
+		int p = find_task(s, e->ppid);
+		bool known = false;
+
+		if (e->pgid == e->pid || find_task(s, e->pgid) >= 0 || e->pgid == s->tasks[0].e->pgid ||
+		    (p >= 0 && s->tasks[p].e->pgid == e->pgid))
+			continue;
+		for (size_t k = 0; k < s->nr_pgh; k++)
+			known |= s->pgh[k].pgid == e->pgid;
+		if (known)
+			continue;
+		if (e->n_nspid != 1 || e->sid == e->pid) {
+			pr_err("pid %d: its process group %d has no leader in the dump (the leader exited); "
+			       "crest recreates such groups only in crest's own pid namespace", e->pid, e->pgid);
+			return -ENOTSUP;
+		}
+		struct pg_helper *n = realloc(s->pgh, (s->nr_pgh + 1) * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		s->pgh = n;
+		s->pgh[s->nr_pgh++] = (struct pg_helper){ .pgid = e->pgid, .host = (int)i };
+	}
+	return 0;
+}
+
 static int load_images(struct rst *s)
 {
 	int r;
@@ -232,7 +270,13 @@ static int load_images(struct rst *s)
 		s->tasks[i].t.pstree = s->tree->tasks[i];
 		s->c.tasks[i] = &s->tasks[i].t;
 	}
+	r = plan_group_helpers(s);
+	if (r < 0)
+		return r;
 	r = shmem_load(&s->c);
+	if (r < 0)
+		return r;
+	r = ghost_load(&s->c);   /* ghost.c: before the tasks, whose images refer to it */
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < s->n; i++) {
@@ -371,9 +415,9 @@ static int task_join_group(struct rst *s, struct rtask *rt)
 	if (l < 0) {
 		if (p < 0 || as_parent || (s->c.o->shell_job && e->pgid == s->tasks[0].e->pgid))
 			return 0;   /* inherited: the root's group, the shell's group */
-		pr_err("pid %d: its process group %d has no leader in the dump (the leader exited): not "
-		       "supported yet", e->pid, e->pgid);
-		return -ENOTSUP;
+		if (getpgid(0) != e->pgid && setpgid(0, e->pgid) < 0)   /* led by a helper */
+			return pr_errno(-errno, "pid %d: cannot join process group %d", e->pid, e->pgid);
+		return 0;
 	}
 	if (s->tasks[l].e->n_nspid <= level) {
 		if (as_parent)
@@ -434,7 +478,38 @@ static int create_children(struct rst *s, int idx)
 				return pid;
 		}
 	}
+	for (size_t k = 0; k < s->nr_pgh; k++) {
+		PstreeEntry h = PSTREE_ENTRY__INIT;
+		int32_t nspid[1] = { s->pgh[k].pgid };
+		pid_t pid;
+
+		if (s->pgh[k].host != idx)
+			continue;
+		h.pid = s->pgh[k].pgid;
+		h.nspid = nspid;
+		h.n_nspid = 1;
+		pid = clone_task(s, &h, 0, 2000);
+		if (pid == 0) {
+			/* the helper: lead the group until every member joined */
+			int ok = setpgid(0, 0) == 0;
+			if (!ok)
+				pr_errno(-errno, "pid %d: helper for process group %d: setpgid", e->pid, h.pid);
+			wait_go(s, 2);
+			_exit(ok ? 0 : 1);
+		}
+		if (pid < 0)
+			return pid;
+	}
 	return 0;
+}
+
+/* Reap the group helpers this task forked (every member has joined). */
+static void reap_group_helpers(struct rst *s, int idx)
+{
+	for (size_t k = 0; k < s->nr_pgh; k++)
+		if (s->pgh[k].host == idx)
+			while (waitpid(s->pgh[k].pgid, NULL, __WALL) < 0 && errno == EINTR)
+				;
 }
 
 static __attribute__((noreturn)) void task_main(struct rst *s, int idx)
@@ -470,6 +545,7 @@ static __attribute__((noreturn)) void task_main(struct rst *s, int idx)
 	}
 	report(s, idx, ST_PREPARED1, 0);
 	wait_go(s, 2);
+	reap_group_helpers(s, idx);
 	for (int i = 0; i < MOD_MAX; i++) {
 		const struct crest_module *m = crest_modules[i];
 		if (m->prepare2 && (r = m->prepare2(&s->c, &rt->t)) < 0)
@@ -779,6 +855,10 @@ static int do_restore(struct rst *s, pid_t *root)
 	r = shmem_create(&s->c, s->floor);
 	if (r < 0)
 		return r;
+	/* deleted files: recreated once, inherited by every task (ghost.c) */
+	r = ghost_create(&s->c, s->floor);
+	if (r < 0)
+		return r;
 
 	s->ctl_size = PAGE_ALIGN_UP(sizeof(struct ctl) + s->n * sizeof(struct ctl_slot));
 	s->ctl = mmap(NULL, s->ctl_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -942,7 +1022,9 @@ int crest_restore(const struct crest_opts *o, pid_t *root)
 			crest_modules[k]->restore_fini(&s.c);
 	free(s.tasks);
 	free(s.c.tasks);
+	free(s.pgh);
 	shmem_free(&s.c);
+	ghost_free(&s.c);
 	if (s.ctl)
 		munmap(s.ctl, s.ctl_size);
 	if (s.tree)
