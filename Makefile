@@ -70,7 +70,11 @@ $(BUILD)/bigmem: bench/bigmem.c
 	@mkdir -p $(BUILD)
 	$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
 
-bench: all $(BUILD)/bigmem
+$(BUILD)/tree: bench/tree.c
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -g -Wall -Wextra -Werror -o $@ $<
+
+bench: all $(BUILD)/bigmem $(BUILD)/tree
 	bash bench/run
 
 # crest built with AddressSanitizer + UBSan, run through the whole suite

@@ -13,6 +13,8 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <linux/nsfs.h>
+#include <linux/kcmp.h>
+#include <sys/syscall.h>
 #include "image.h"
 #include "log.h"
 #include "pstree.h"
@@ -336,9 +338,37 @@ static int check_foreign(struct dump_ctx *c)
 	return r;
 }
 
+/* Resources that only threads share (a fd table, fs info, signal handlers,
+ * an address space) shared by two processes: vfork, clone(CLONE_FILES...). */
+static int check_shared_between_processes(struct dump_ctx *c)
+{
+	static const struct { int type; const char *what; } kinds[] = {
+		{ KCMP_VM, "address space (CLONE_VM, e.g. a vfork child before exec)" },
+		{ KCMP_FILES, "file descriptor table (CLONE_FILES)" },
+		{ KCMP_FS, "cwd/root/umask (CLONE_FS)" },
+		{ KCMP_SIGHAND, "signal handlers (CLONE_SIGHAND)" },
+	};
+	for (size_t i = 0; i < c->nr_tasks; i++) {
+		for (size_t j = i + 1; j < c->nr_tasks; j++) {
+			pid_t a = c->tasks[i]->pid, b = c->tasks[j]->pid;
+			if (c->tasks[i]->zombie || c->tasks[j]->zombie)
+				continue;
+			for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+				if (syscall(SYS_kcmp, a, b, kinds[k].type, 0, 0) == 0) {
+					pr_err("pid %d and pid %d share one %s: processes sharing it are not "
+					       "supported yet", a, b, kinds[k].what);
+					return -ENOTSUP;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
 int pstree_check(struct dump_ctx *c)
 {
 	struct dump_task *root = c->tasks[0];
+	int r;
 
 	for (size_t i = 0; i < c->nr_tasks; i++) {
 		struct dump_task *t = c->tasks[i];
@@ -372,6 +402,9 @@ int pstree_check(struct dump_ctx *c)
 			return -EAGAIN;
 		}
 	}
+	r = check_shared_between_processes(c);
+	if (r < 0)
+		return r;
 	return check_foreign(c);
 }
 
