@@ -34,7 +34,6 @@
 #include "mm.h"
 #include "pstree.h"
 #include "shmem.h"
-#include "ghost.h"
 #include "task.h"
 #include "util.h"
 
@@ -274,9 +273,6 @@ static int load_images(struct rst *s)
 	if (r < 0)
 		return r;
 	r = shmem_load(&s->c);
-	if (r < 0)
-		return r;
-	r = ghost_load(&s->c);   /* ghost.c: before the tasks, whose images refer to it */
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < s->n; i++) {
@@ -855,10 +851,6 @@ static int do_restore(struct rst *s, pid_t *root)
 	r = shmem_create(&s->c, s->floor);
 	if (r < 0)
 		return r;
-	/* deleted files: recreated once, inherited by every task (ghost.c) */
-	r = ghost_create(&s->c, s->floor);
-	if (r < 0)
-		return r;
 
 	s->ctl_size = PAGE_ALIGN_UP(sizeof(struct ctl) + s->n * sizeof(struct ctl_slot));
 	s->ctl = mmap(NULL, s->ctl_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1024,7 +1016,6 @@ int crest_restore(const struct crest_opts *o, pid_t *root)
 	free(s.c.tasks);
 	free(s.pgh);
 	shmem_free(&s.c);
-	ghost_free(&s.c);
 	if (s.ctl)
 		munmap(s.ctl, s.ctl_size);
 	if (s.tree)
