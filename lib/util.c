@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
+#include <sys/uio.h>
 #include "util.h"
 #include "log.h"
 #include "crest.h"
@@ -202,4 +203,26 @@ bool cancelled(const struct crest_opts *o)
 		return false;
 	pr_err("cancelled by the caller (signal): undoing what was done");
 	return true;
+}
+
+/* Copy len bytes between our buffer and another task's memory with
+ * process_vm_readv/writev (bulk, no FOLL_FORCE: the range must be
+ * accessible for that direction). */
+int vm_copy(pid_t pid, void *buf, unsigned long addr, size_t len, bool write)
+{
+	while (len) {
+		struct iovec l = { buf, len }, r = { (void *)addr, len };
+		ssize_t n = write ? process_vm_writev(pid, &l, 1, &r, 1, 0) : process_vm_readv(pid, &l, 1, &r, 1, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (n == 0)
+			return -EFAULT;
+		buf = (char *)buf + n;
+		addr += n;
+		len -= n;
+	}
+	return 0;
 }

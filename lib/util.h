@@ -63,6 +63,8 @@ void *xzalloc(size_t n);      /* calloc that logs; NULL on ENOMEM */
 char *xstrdup(const char *s);
 int xasprintf(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+int vm_copy(pid_t pid, void *buf, unsigned long addr, size_t len, bool write);
+
 /* Monotonic time in nanoseconds */
 uint64_t now_ns(void);
 
