@@ -16,6 +16,7 @@ static const char *usage_main =
 	"  dump     -t PID -D DIR   freeze PID, write its state to DIR, kill it\n"
 	"  restore  -D DIR          recreate the process from DIR (same pid)\n"
 	"  show     DIR             print the images of DIR (--json for JSON)\n"
+	"  gc       -D DIR          remove what a dump keeps outside DIR (remap links)\n"
 	"  check                    check the kernel features crest needs\n"
 	"\n"
 	"`crest COMMAND --help` describes each command's options.\n";
@@ -29,6 +30,12 @@ static const char *usage_dump =
 	"  -j, --shell-job       the process's stdio is our terminal: allow it\n"
 	"  -v, --verbose         more messages (-vv: debug)\n"
 	"  -o, --log-file FILE   also write the full log to FILE\n"
+	"      --ghost-limit SIZE  most data (K/M/G suffixes) a deleted but open file\n"
+	"                        may hold to be kept in the image (default 64M)\n"
+	"      --link-remap      keep files replaced while open (their name leads to\n"
+	"                        another file now) through a hard link in\n"
+	"                        <mount root>/.crest-remap/; `crest gc -D DIR`\n"
+	"                        removes those links once the images are discarded\n"
 	"\n"
 	"The full log is always kept as DIR/dump.log.\n"
 	"Exit status: 0 on success, 1 on failure (the process is left running).\n";
@@ -53,12 +60,43 @@ static const char *usage_show =
 	"Print every image of DIR, verified against its checksum.\n"
 	"  --json   one JSON document instead of the human view\n";
 
+static const char *usage_gc =
+	"usage: crest gc -D DIR\n"
+	"\n"
+	"Remove what the dump in DIR keeps outside DIR: the hard links made with\n"
+	"--link-remap (in <mount root>/.crest-remap/).  Run it when the images are\n"
+	"discarded: a dump that needed such links cannot be restored afterwards.\n";
+
 static const char *usage_check =
 	"usage: crest check [-v]\n"
 	"\n"
 	"Check the kernel features crest needs and whether they work here.\n";
 
-enum { OPT_PID_WAIT = 1000, OPT_JSON };
+enum { OPT_PID_WAIT = 1000, OPT_JSON, OPT_GHOST_LIMIT, OPT_LINK_REMAP };
+
+/* "64M", "1G", "4096": bytes, or -1 */
+static long long parse_size(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	int shift = 0;
+
+	if (end == s)
+		return -1;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	default: break;
+	}
+	if (*end == 'i' && shift)
+		end++;
+	if ((*end == 'b' || *end == 'B') && shift)
+		end++;
+	if (*end || v > (1ULL << 62) >> shift)
+		return -1;
+	return (long long)(v << shift);
+}
 
 static volatile int cancel_flag;
 
@@ -97,6 +135,8 @@ static const struct option long_opts[] = {
 	{ "log-file", required_argument, 0, 'o' },
 	{ "pid-wait", required_argument, 0, OPT_PID_WAIT },
 	{ "json", no_argument, 0, OPT_JSON },
+	{ "ghost-limit", required_argument, 0, OPT_GHOST_LIMIT },
+	{ "link-remap", no_argument, 0, OPT_LINK_REMAP },
 	{ "help", no_argument, 0, 'h' },
 	{ 0, 0, 0, 0 },
 };
@@ -133,6 +173,8 @@ int main(int argc, char **argv)
 		usage = usage_show;
 	else if (!strcmp(cmd, "check"))
 		usage = usage_check;
+	else if (!strcmp(cmd, "gc"))
+		usage = usage_gc;
 	else {
 		fprintf(stderr, "crest: unknown command '%s'\n\n", cmd);
 		return bad_usage(usage_main);
@@ -159,6 +201,17 @@ int main(int argc, char **argv)
 		case 'o': o.log_file = optarg; break;
 		case OPT_PID_WAIT: o.pid_wait_ms = atoi(optarg); break;
 		case OPT_JSON: json = true; break;
+		case OPT_GHOST_LIMIT: {
+			long long v = parse_size(optarg);
+			if (v <= 0) {
+				fprintf(stderr, "crest: --ghost-limit needs a size like 64M or 1G, got '%s'\n",
+					optarg);
+				return 2;
+			}
+			o.ghost_limit = (unsigned long long)v;
+			break;
+		}
+		case OPT_LINK_REMAP: o.link_remap = true; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: return bad_usage(usage);
 		}
@@ -203,6 +256,12 @@ int main(int argc, char **argv)
 		else if (optind != argc || !o.images_dir)
 			return bad_usage(usage);
 		r = crest_show(o.images_dir, json, stdout);
+		return r < 0 ? 1 : 0;
+	}
+	if (!strcmp(cmd, "gc")) {
+		if (!o.images_dir || optind != argc)
+			return bad_usage(usage);
+		r = crest_gc(&o);
 		return r < 0 ? 1 : 0;
 	}
 	if (optind != argc)

@@ -45,6 +45,12 @@ struct crest_opts {
 	 * dump or restore at the next safe point; it then fails with -ECANCELED
 	 * and cleans up as for any failure. */
 	volatile int *cancel;
+	/* dump: most data a deleted-but-open file may hold to be kept in the
+	 * image (0: 64 MiB); holes do not count */
+	unsigned long long ghost_limit;
+	/* dump: keep files that were replaced while open (their name now leads
+	 * elsewhere) through a hard link in <mount root>/.crest-remap/ */
+	bool link_remap;
 };
 
 int crest_dump(const struct crest_opts *o);
@@ -57,6 +63,10 @@ int crest_restore_wait(pid_t root, int *exit_status);
 
 /* Print every image of a directory (json: one JSON document). */
 int crest_show(const char *images_dir, bool json, FILE *out);
+
+/* Remove what a dump left outside its image directory (the --link-remap
+ * links): the images can no longer be restored afterwards. */
+int crest_gc(const struct crest_opts *o);
 
 /* Check the kernel features crest needs; prints a report to out. */
 int crest_check(const struct crest_opts *o, FILE *out);

@@ -22,6 +22,7 @@
 #include "mm.h"
 #include "pstree.h"
 #include "shmem.h"
+#include "ghost.h"
 #include "task.h"
 #include "util.h"
 
@@ -217,6 +218,9 @@ int crest_dump(const struct crest_opts *o)
 	r = shmem_dump_write(&c);
 	if (r < 0)
 		goto out;
+	r = ghost_dump_write(&c);   /* ghost.c: deleted files, remap links */
+	if (r < 0)
+		goto out;
 	r = pstree_write(&c);
 	if (r < 0)
 		goto out;
@@ -246,6 +250,7 @@ out:
 		dump_task_free(c.tasks[i]);
 	free(c.tasks);
 	shmem_dump_free(&c);
+	ghost_dump_free(&c, r == 0);   /* a failed dump removes its remap links */
 	close(c.dirfd);
 	log_end();
 	return r;

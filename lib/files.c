@@ -8,14 +8,15 @@
  * taken that way: they are reopened through the /proc magic link) and
  * fstat it.  fds that share one description are found with kcmp(KCMP_FILE).
  * Files, directories and character devices are recorded by path and checked
- * to still be reachable by that path (same dev/ino).  Pipes must have every
- * end in this task (checked by scanning the other processes' fd tables);
- * their buffered data is copied with tee(2) into a private pipe, so the
- * task's pipe is not consumed.
+ * to still be reachable by that path (same dev/ino).  What the tasks of the
+ * tree share (descriptions inherited across fork, pipes: files_share.c) is
+ * settled once every task is dumped, and the images are written then.
  *
- * Restore (.prepare, in the child, native): every description is opened
- * first, above t->tmp_fd_base; only then are the fds inherited from crest
- * below tmp_fd_base closed and the descriptions dup'ed to their numbers.
+ * Restore (.prepare, in the child, native): every description the task
+ * restores itself is opened first, above t->tmp_fd_base; only then are the
+ * fds inherited from crest below tmp_fd_base closed and the descriptions
+ * dup'ed to their numbers.  Descriptions restored by another task of the
+ * tree are taken from it in .prepare2 (files_share.c).
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -28,9 +29,11 @@
 #include <termios.h>
 #include "compat.h"
 #include "files.pb-c.h"
+#include "files_priv.h"
 #include "image.h"
 #include "log.h"
 #include "shmem.h"
+#include "ghost.h"
 #include "task.h"
 #include "util.h"
 
@@ -52,33 +55,14 @@ static const char *kind_name(FilesKind k)
 	case FILES_KIND__FILES_PIPE: return "pipe";
 	case FILES_KIND__FILES_SHELL_TTY: return "shell terminal";
 	case FILES_KIND__FILES_MEMFD: return "memfd";
+	case FILES_KIND__FILES_GHOST: return "file without a name";
 	default: return "?";
 	}
 }
 
 /* ------------------------------------------------------------------ dump */
 
-struct dfile {                  /* one open file description being dumped */
-	FilesDesc pb;
-	int lfd;                /* our reference to it */
-	int fd;                 /* first task fd that uses it */
-	dev_t dev;
-	ino_t ino;
-};
-
-struct dstate {
-	struct dump_task *t;
-	pid_t pid;
-	int pidfd;
-	struct dfile *files;
-	size_t nr_files;
-	FilesFd *fds;
-	size_t nr_fds;
-	FilesPipe *pipes;
-	size_t nr_pipes;
-};
-
-static void dstate_free(struct dstate *s)
+void files_dstate_free(struct dstate *s)
 {
 	for (size_t i = 0; i < s->nr_files; i++) {
 		if (s->files[i].lfd >= 0)
@@ -264,6 +248,28 @@ static int classify_memfd(struct dump_ctx *c, struct dstate *s, struct dfile *f,
 	return 0;
 }
 
+/* ghost.c: a file whose name is gone (deleted, or replaced): kept once per
+ * inode in ghost.img, recreated by crest before the fork. */
+static int classify_ghost(struct dump_ctx *c, struct dstate *s, struct dfile *f, const char *link)
+{
+	char proc[64], what[32];
+	uint32_t id;
+	int r;
+
+	snprintf(proc, sizeof(proc), "/proc/%d/fd/%d", s->pid, f->fd);
+	snprintf(what, sizeof(what), "fd %d", f->fd);
+	r = ghost_dump_add(c, s->t, what, proc, link, &id);
+	if (r < 0)
+		return r;
+	f->pb.kind = FILES_KIND__FILES_GHOST;
+	f->pb.has_ghost_id = true;
+	f->pb.ghost_id = id;
+	f->pb.path = strdup(link);
+	if (!f->pb.path)
+		return pr_errno(-ENOMEM, "pid %d: fd %d", s->pid, f->fd);
+	return 0;
+}
+
 /* Fill in a new description for task fd `fd` (f->lfd, dev, ino set). */
 static int classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const char *link,
 		    const struct stat *st)
@@ -280,6 +286,9 @@ static int classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const
 		pr_err("pid %d: fd %d (%s) has O_ASYNC set: not supported yet", pid, fd, link);
 		return -ENOTSUP;
 	}
+	if ((S_ISREG(st->st_mode) || S_ISDIR(st->st_mode) || S_ISFIFO(st->st_mode)) &&
+	    ghost_needed(link, st))
+		return classify_ghost(c, s, f, link);   /* ghost.c */
 
 	if (flags & O_PATH) {
 		f->pb.kind = FILES_KIND__FILES_OPATH;
@@ -389,6 +398,7 @@ static int dump_one_fd(struct dump_ctx *c, struct dstate *s, int fddir, int fd)
 	memset(f, 0, sizeof(*f));
 	files_desc__init(&f->pb);
 	f->lfd = -1;
+	f->grp_task = f->grp_file = f->own_task = f->own_file = -1;
 	f->fd = fd;
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
@@ -401,236 +411,74 @@ static int dump_one_fd(struct dump_ctx *c, struct dstate *s, int fddir, int fd)
 	r = classify(c, s, f, link, &st);
 	if (r < 0)
 		return r;
+	if (f->pb.kind == FILES_KIND__FILES_PIPE) {
+		int sz = fcntl(f->lfd, F_GETPIPE_SZ);
+		if (sz < 0)
+			return pr_errno(-errno, "pid %d: fd %d (%s): F_GETPIPE_SZ", pid, fd, link);
+		f->pipe_size = (uint32_t)sz;
+	}
+	/* the tree-wide part works on the tasks' fds: drop ours */
+	close(f->lfd);
+	f->lfd = -1;
 	e->desc = f->pb.id;
 	pr_debug("pid %d: fd %d: %s %s flags 0%o pos %" PRIu64 "%s", pid, fd, kind_name(f->pb.kind),
 		 link, flags, pos, e->cloexec ? " cloexec" : "");
 	return 0;
 }
 
-/* Fail if another process holds an end of one of our pipes. */
-static int pipes_check_outside(struct dstate *s)
-{
-	pid_t self = getpid();
-	struct dirent *de;
-	int ret = 0;
-	DIR *proc = opendir("/proc");
-
-	if (!proc)
-		return pr_errno(-errno, "pid %d: cannot list /proc to look for the other ends of its pipes",
-				s->pid);
-	while (!ret && (de = readdir(proc))) {
-		char path[64], buf[64];
-		struct dirent *fe;
-		DIR *fdd;
-		int dfd;
-		pid_t p = (pid_t)atoi(de->d_name);
-
-		if (p <= 0 || p == s->pid || p == self)
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/fd", p);
-		dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd < 0)
-			continue;       /* gone, or a kernel thread */
-		fdd = fdopendir(dfd);
-		if (!fdd) {
-			close(dfd);
-			continue;
-		}
-		while (!ret && (fe = readdir(fdd))) {
-			ssize_t n;
-			uint64_t ino;
-			if (fe->d_name[0] == '.')
-				continue;
-			n = readlinkat(dirfd(fdd), fe->d_name, buf, sizeof(buf) - 1);
-			if (n <= 6)
-				continue;
-			buf[n] = 0;
-			if (strncmp(buf, "pipe:[", 6))
-				continue;
-			ino = strtoull(buf + 6, NULL, 10);
-			for (size_t i = 0; i < s->nr_files; i++) {
-				struct dfile *f = &s->files[i];
-				if (f->pb.kind != FILES_KIND__FILES_PIPE || f->ino != ino)
-					continue;
-				pr_err("pid %d: fd %d is %s, which is also open in pid %d (fd %s): pipes shared "
-				       "with another process are not supported yet", s->pid, f->fd, buf, p,
-				       fe->d_name);
-				ret = -ENOTSUP;
-				break;
-			}
-		}
-		closedir(fdd);
-	}
-	closedir(proc);
-	return ret;
-}
-
-/* Copy the bytes buffered in a pipe without consuming them: tee(2) them into
- * a private pipe with as many slots, and read that. */
-static int pipe_peek(struct dstate *s, struct dfile *f, FilesPipe *p)
-{
-	_cleanup_close_ int pr = -1, pw = -1;
-	_cleanup_free_ uint8_t *buf = NULL;
-	int avail = 0, pp[2], r;
-	ssize_t n;
-
-	if (ioctl(f->lfd, FIONREAD, &avail) < 0)
-		return pr_errno(-errno, "pid %d: fd %d (%s): FIONREAD", s->pid, f->fd, f->pb.path);
-	if (avail <= 0)
-		return 0;
-	if (pipe2(pp, O_CLOEXEC | O_NONBLOCK) < 0)
-		return pr_errno(-errno, "pid %d: fd %d (%s): cannot create a pipe to copy its data", s->pid,
-				f->fd, f->pb.path);
-	pr = pp[0];
-	pw = pp[1];
-	if (fcntl(pw, F_SETPIPE_SZ, p->size) < 0)
-		return pr_errno(-errno, "pid %d: fd %d (%s): cannot size a pipe to %u bytes to copy its data",
-				s->pid, f->fd, f->pb.path, p->size);
-	n = tee(f->lfd, pw, (size_t)avail, SPLICE_F_NONBLOCK);
-	if (n != avail) {
-		pr_err("pid %d: fd %d (%s): could copy only %zd of its %d buffered bytes%s%s", s->pid, f->fd,
-		       f->pb.path, n, avail, n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
-		return -EIO;
-	}
-	buf = malloc((size_t)avail);
-	if (!buf)
-		return pr_errno(-ENOMEM, "pid %d: fd %d (%s)", s->pid, f->fd, f->pb.path);
-	r = read_full(pr, buf, (size_t)avail);
-	if (r < 0)
-		return pr_errno(r, "pid %d: fd %d (%s): reading back its data", s->pid, f->fd, f->pb.path);
-	p->has_data = true;
-	p->data.len = (size_t)avail;
-	p->data.data = TAKE_PTR(buf);
-	return 0;
-}
-
-static int dump_pipes(struct dstate *s)
-{
-	int r;
-
-	for (size_t i = 0; i < s->nr_files; i++) {
-		struct dfile *f = &s->files[i];
-		FilesPipe *p = NULL;
-		int sz;
-
-		if (f->pb.kind != FILES_KIND__FILES_PIPE)
-			continue;
-		for (size_t j = 0; j < s->nr_pipes && !p; j++)
-			if (s->pipes[j].ino == f->ino)
-				p = &s->pipes[j];
-		if (!p) {
-			sz = fcntl(f->lfd, F_GETPIPE_SZ);
-			if (sz < 0)
-				return pr_errno(-errno, "pid %d: fd %d (%s): F_GETPIPE_SZ", s->pid, f->fd,
-						f->pb.path);
-			p = &s->pipes[s->nr_pipes];
-			files_pipe__init(p);
-			p->id = (uint32_t)s->nr_pipes++;
-			p->ino = f->ino;
-			p->size = (uint32_t)sz;
-		}
-		f->pb.has_pipe_id = true;
-		f->pb.pipe_id = p->id;
-	}
-	if (!s->nr_pipes)
-		return 0;
-	r = pipes_check_outside(s);
-	if (r < 0)
-		return r;
-	for (size_t j = 0; j < s->nr_pipes; j++) {
-		for (size_t i = 0; i < s->nr_files; i++) {
-			struct dfile *f = &s->files[i];
-			if (f->pb.kind != FILES_KIND__FILES_PIPE || f->pb.pipe_id != j ||
-			    (f->pb.flags & O_ACCMODE) == O_WRONLY)
-				continue;
-			r = pipe_peek(s, f, &s->pipes[j]);
-			if (r < 0)
-				return r;
-			pr_debug("pid %d: %s: size %u, %zu bytes buffered", s->pid, f->pb.path,
-				 s->pipes[j].size, s->pipes[j].data.len);
-			break;
-		}
-		/* no read end in the task: nobody can ever read the data, drop it */
-	}
-	return 0;
-}
-
 static int files_dump(struct dump_ctx *c, struct dump_task *t)
 {
-	struct dstate s = { .t = t, .pid = t->pid, .pidfd = t->pidfd };
+	struct dstate *s = xzalloc(sizeof(*s));
 	_cleanup_close_ int own_pidfd = -1, fddir = -1;
 	_cleanup_free_ int *fds = NULL;
-	_cleanup_free_ FilesFd **pfds = NULL;
-	_cleanup_free_ FilesDesc **pdescs = NULL;
-	_cleanup_free_ FilesPipe **ppipes = NULL;
-	Files img = FILES__INIT;
-	char name[IMG_NAME_MAX], path[64];
+	char path[64];
 	size_t nr = 0;
 	int r;
 
-	if (s.pidfd < 0) {
+	if (!s)
+		return pr_errno(-ENOMEM, "pid %d: dumping fds", t->pid);
+	*s = (struct dstate){ .t = t, .pid = t->pid, .pidfd = t->pidfd, .max_fd = -1 };
+	if (s->pidfd < 0) {
 		own_pidfd = (int)syscall(SYS_pidfd_open, t->pid, 0);
-		if (own_pidfd < 0)
-			return pr_errno(-errno, "pid %d: pidfd_open", t->pid);
-		s.pidfd = own_pidfd;
+		if (own_pidfd < 0) {
+			r = pr_errno(-errno, "pid %d: pidfd_open", t->pid);
+			goto fail;
+		}
+		s->pidfd = own_pidfd;
 	}
 	r = list_fds(t->pid, &fds, &nr);
 	if (r < 0)
-		return r;
+		goto fail;
 	snprintf(path, sizeof(path), "/proc/%d/fd", t->pid);
 	fddir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fddir < 0)
-		return pr_errno(-errno, "pid %d: cannot open %s", t->pid, path);
-	s.files = calloc(nr + 1, sizeof(*s.files));
-	s.fds = calloc(nr + 1, sizeof(*s.fds));
-	s.pipes = calloc(nr + 1, sizeof(*s.pipes));
-	pfds = calloc(nr + 1, sizeof(*pfds));
-	pdescs = calloc(nr + 1, sizeof(*pdescs));
-	ppipes = calloc(nr + 1, sizeof(*ppipes));
-	if (!s.files || !s.fds || !s.pipes || !pfds || !pdescs || !ppipes) {
+	if (fddir < 0) {
+		r = pr_errno(-errno, "pid %d: cannot open %s", t->pid, path);
+		goto fail;
+	}
+	s->files = calloc(nr + 1, sizeof(*s->files));
+	s->cap_files = nr + 1;
+	s->fds = calloc(nr + 1, sizeof(*s->fds));
+	if (!s->files || !s->fds) {
 		r = pr_errno(-ENOMEM, "pid %d: dumping %zu fds", t->pid, nr);
-		goto out;
+		goto fail;
 	}
 	for (size_t i = 0; i < nr; i++) {
-		r = dump_one_fd(c, &s, fddir, fds[i]);
+		r = dump_one_fd(c, s, fddir, fds[i]);
 		if (r < 0)
-			goto out;
+			goto fail;
 	}
-	r = dump_pipes(&s);
-	if (r < 0)
-		goto out;
-
-	for (size_t i = 0; i < s.nr_fds; i++)
-		pfds[i] = &s.fds[i];
-	for (size_t i = 0; i < s.nr_files; i++)
-		pdescs[i] = &s.files[i].pb;
-	for (size_t i = 0; i < s.nr_pipes; i++)
-		ppipes[i] = &s.pipes[i];
-	img.n_fds = s.nr_fds;
-	img.fds = pfds;
-	img.n_descs = s.nr_files;
-	img.descs = pdescs;
-	img.n_pipes = s.nr_pipes;
-	img.pipes = ppipes;
-	snprintf(name, sizeof(name), "files-%d.img", t->pid);
-	r = img_write(c->dirfd, name, &img.base);
-	if (r < 0)
-		goto out;
-	pr_info("pid %d: %zu fds, %zu file descriptions, %zu pipes", t->pid, s.nr_fds, s.nr_files,
-		s.nr_pipes);
-out:
-	dstate_free(&s);
+	s->max_fd = nr ? fds[nr - 1] : -1;
+	s->pidfd = -1;          /* own_pidfd goes; files_share.c uses t->pidfd */
+	/* the image is written once every task is dumped (files_share.c) */
+	return fshare_dump_add(c, s);
+fail:
+	files_dstate_free(s);
+	free(s);
 	return r;
 }
 
 /* --------------------------------------------------------------- restore */
 
-struct rstate {
-	Files *img;
-	int *first_fd;          /* per description: the first fd using it */
-	int max_fd;
-	bool need_tty;
-};
 
 static void files_free(struct restore_task *t)
 {
@@ -677,6 +525,7 @@ static int load_check(struct restore_ctx *c, struct restore_task *t, struct rsta
 {
 	Files *img = s->img;
 	pid_t pid = t->pid;
+	int r;
 
 	for (size_t i = 0; i < img->n_pipes; i++) {
 		FilesPipe *p = img->pipes[i];
@@ -687,12 +536,16 @@ static int load_check(struct restore_ctx *c, struct restore_task *t, struct rsta
 	}
 	for (size_t i = 0; i < img->n_descs; i++) {
 		FilesDesc *d = img->descs[i];
-		if (d->id != i || (unsigned)d->kind > FILES_KIND__FILES_MEMFD ||
+		if (d->id != i ||
+		    ((unsigned)d->kind > FILES_KIND__FILES_MEMFD && d->kind != FILES_KIND__FILES_GHOST) ||
+		    (d->kind == FILES_KIND__FILES_GHOST &&
+		     (!d->has_ghost_id || !ghost_restore_has(c, d->ghost_id))) ||
 		    (d->kind == FILES_KIND__FILES_MEMFD &&
 		     (!d->has_shmem_id || !shmem_restore_has(t, d->shmem_id))) ||
 		    (by_path(d) && (!d->path || d->path[0] != '/' || !d->has_dev || !d->has_ino)) ||
 		    (d->kind == FILES_KIND__FILES_CHR && !d->has_rdev) ||
-		    (d->kind == FILES_KIND__FILES_PIPE && (!d->has_pipe_id || d->pipe_id >= img->n_pipes))) {
+		    (d->kind == FILES_KIND__FILES_PIPE && !files_desc_remote(d) &&
+		     (!d->has_pipe_id || d->pipe_id >= img->n_pipes))) {
 			pr_err("pid %d: files image: file description %zu is inconsistent; the image is damaged",
 			       pid, i);
 			return -EBADMSG;
@@ -711,13 +564,16 @@ static int load_check(struct restore_ctx *c, struct restore_task *t, struct rsta
 		if (s->first_fd[e->desc] < 0)
 			s->first_fd[e->desc] = e->fd;
 	}
+	r = fshare_load_check(c, t, s);   /* after max_fd: keep fds go above it */
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < img->n_descs; i++) {
 		FilesDesc *d = img->descs[i];
-		int fd = s->first_fd[i], r;
+		int fd = s->first_fd[i];
 		struct stat st;
 
-		if (fd < 0)
-			continue;       /* unused description: nothing to restore */
+		if (fd < 0 || files_desc_remote(d))
+			continue;       /* unused, or restored by another task */
 		if (d->kind == FILES_KIND__FILES_SHELL_TTY) {
 			s->need_tty = true;
 			if (c->tty_fd < 0) {
@@ -842,6 +698,28 @@ static int open_memfd(struct restore_task *t, int fd, const FilesDesc *d, int ba
 	return n;
 }
 
+/* A new description of the file ghost.c recreated (inherited from crest). */
+static int open_ghost(struct restore_ctx *c, struct restore_task *t, int fd, const FilesDesc *d,
+		      int base)
+{
+	int oflags = (int)(d->flags & FILES_OPEN_MASK), n;
+	char what[32];
+
+	snprintf(what, sizeof(what), "fd %d", fd);
+	n = ghost_open(c, t, d->ghost_id, oflags, what);
+	if (n < 0)
+		return n;
+	if (!(oflags & O_PATH) && d->pos && lseek(n, (off_t)d->pos, SEEK_SET) != (off_t)d->pos) {
+		int e = -errno;
+		close(n);
+		return pr_errno(e, "pid %d: fd %d (%s): cannot seek to %" PRIu64, t->pid, fd, d->path, d->pos);
+	}
+	n = move_up(n, base);
+	if (n < 0)
+		return pr_errno(n, "pid %d: fd %d (%s): cannot move it above fd %d", t->pid, fd, d->path, base);
+	return n;
+}
+
 struct rpipe {
 	int r, w;               /* our ends, >= base */
 	bool r_used, w_used;    /* handed over to a description */
@@ -937,24 +815,28 @@ static int files_prepare(struct restore_ctx *c, struct restore_task *t)
 	for (size_t i = 0; i < img->n_pipes; i++) {
 		int fd = -1;
 		for (size_t j = 0; j < img->n_descs && fd < 0; j++)
-			if (img->descs[j]->kind == FILES_KIND__FILES_PIPE && img->descs[j]->pipe_id == i)
-				fd = s->first_fd[j];
+			if (img->descs[j]->kind == FILES_KIND__FILES_PIPE && img->descs[j]->has_pipe_id &&
+			    img->descs[j]->pipe_id == i)
+				fd = img->descs[j]->has_keep_fd ? img->descs[j]->keep_fd : s->first_fd[j];
 		r = make_pipe(pid, fd, img->pipes[i], &rp[i], base);
 		if (r < 0)
 			goto out;
 	}
 	for (size_t i = 0; i < img->n_descs; i++) {
 		FilesDesc *d = img->descs[i];
-		int fd = s->first_fd[i];
+		int fd = d->has_keep_fd ? d->keep_fd : s->first_fd[i];
 
-		if (fd < 0)
-			continue;
+		if (fd < 0 || files_desc_remote(d))
+			continue;       /* unused, or taken from its owner in .prepare2 */
 		switch (d->kind) {
 		case FILES_KIND__FILES_PIPE:
 			r = open_pipe_end(pid, fd, d, &rp[d->pipe_id], base);
 			break;
 		case FILES_KIND__FILES_MEMFD:
 			r = open_memfd(t, fd, d, base);
+			break;
+		case FILES_KIND__FILES_GHOST:
+			r = open_ghost(c, t, fd, d, base);
 			break;
 		case FILES_KIND__FILES_SHELL_TTY:
 			r = fcntl(tty, F_DUPFD_CLOEXEC, base);
@@ -979,9 +861,20 @@ static int files_prepare(struct restore_ctx *c, struct restore_task *t)
 	r = 0;
 	for (size_t i = 0; i < img->n_fds; i++) {
 		FilesFd *e = img->fds[i];
+		if (dfd[e->desc] < 0)
+			continue;       /* restored by another task: .prepare2 */
 		if (dup3(dfd[e->desc], e->fd, e->cloexec ? O_CLOEXEC : 0) < 0) {
 			r = pr_errno(-errno, "pid %d: fd %d (%s): cannot place it (dup3; check RLIMIT_NOFILE)",
 				     pid, e->fd, img->descs[e->desc]->path ? img->descs[e->desc]->path : "?");
+			goto out;
+		}
+	}
+	/* pipe ends only other tasks hold: kept for them until .inject */
+	for (size_t i = 0; i < img->n_descs; i++) {
+		FilesDesc *d = img->descs[i];
+		if (d->has_keep_fd && dup3(dfd[i], d->keep_fd, O_CLOEXEC) < 0) {
+			r = pr_errno(-errno, "pid %d: cannot keep a pipe end at fd %d for other tasks", pid,
+				     d->keep_fd);
 			goto out;
 		}
 	}
@@ -1006,6 +899,9 @@ const struct crest_module files_module = {
 	.dump = files_dump,
 	.load = files_load,
 	.prepare = files_prepare,
+	.prepare2 = fshare_prepare2,       /* files_share.c */
+	.inject = fshare_inject,
 	.max_fd = files_max_fd,
 	.free = files_free,
+	.dump_fini = fshare_dump_fini,
 };

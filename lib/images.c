@@ -14,6 +14,7 @@
 #include "timer.pb-c.h"
 #include "shmem.pb-c.h"
 #include "pstree.pb-c.h"
+#include "ghost.pb-c.h"
 
 static const struct {
 	const char *prefix;
@@ -31,6 +32,7 @@ static const struct {
 	{ "timer-", &task_timers__descriptor },
 	{ "shmem.", &shmem_objs__descriptor },
 	{ "pstree.", &pstree__descriptor },
+	{ "ghost.", &ghost_objs__descriptor },
 };
 
 const ProtobufCMessageDescriptor *img_descriptor_for(const char *filename)

@@ -40,6 +40,7 @@
 #include "util.h"
 #include "misc.h"
 #include "misc.pb-c.h"
+#include "ghost.h"
 
 #ifndef PTRACE_GET_RSEQ_CONFIGURATION
 #define PTRACE_GET_RSEQ_CONFIGURATION 0x420f
@@ -85,9 +86,12 @@ static const char *status_field(const char *buf, const char *name)
 
 /* ---------------------------------------------------------------- dump */
 
-/* cwd or root of pid: the path as crest sees it must lead to the same dir. */
-static int dump_fs_dir(pid_t pid, const char *what, char **path, uint64_t *dev, uint64_t *ino)
+/* cwd or root of pid: the path as crest sees it must lead to the same dir,
+ * or (ghost != NULL) the dir was removed: ghost.c recreates it at restore. */
+static int dump_fs_dir(struct dump_ctx *c, struct dump_task *t, const char *what, char **path,
+		       uint64_t *dev, uint64_t *ino, protobuf_c_boolean *has_ghost, uint32_t *ghost)
 {
+	pid_t pid = t->pid;
 	char link[64];
 	struct stat st, st2;
 	int r;
@@ -98,6 +102,15 @@ static int dump_fs_dir(pid_t pid, const char *what, char **path, uint64_t *dev, 
 		return pr_errno(r, "pid %d: %s: cannot read %s", pid, what, link);
 	if (stat(link, &st) < 0)
 		return pr_errno(-errno, "pid %d: %s (%s): stat", pid, what, *path);
+	if (ghost && S_ISDIR(st.st_mode) && ghost_needed(*path, &st)) {
+		r = ghost_dump_add(c, t, what, link, *path, ghost);
+		if (r < 0)
+			return r;
+		*has_ghost = true;
+		*dev = st.st_dev;
+		*ino = st.st_ino;
+		return 0;
+	}
 	if (stat(*path, &st2) < 0 || st.st_dev != st2.st_dev || st.st_ino != st2.st_ino) {
 		pr_err("pid %d: %s (%s) cannot be reached by its path (deleted, or in another "
 		       "mount namespace): not supported; make the process use an existing "
@@ -172,10 +185,10 @@ static int misc_dump(struct dump_ctx *c, struct dump_task *t)
 	long val;
 	int r, iv;
 
-	r = dump_fs_dir(t->pid, "cwd", &cwd, &m.cwd_dev, &m.cwd_ino);
+	r = dump_fs_dir(c, t, "cwd", &cwd, &m.cwd_dev, &m.cwd_ino, &m.has_cwd_ghost, &m.cwd_ghost);
 	if (r < 0)
 		return r;
-	r = dump_fs_dir(t->pid, "root", &root, &m.root_dev, &m.root_ino);
+	r = dump_fs_dir(c, t, "root", &root, &m.root_dev, &m.root_ino, NULL, NULL);
 	if (r < 0)
 		return r;
 	m.cwd = cwd;
@@ -299,10 +312,19 @@ static int misc_load(struct restore_ctx *c, struct restore_task *t)
 		return -EBADMSG;
 	}
 	/* fail before forking anything if the directories are gone */
-	int fd = open_fs_dir(t->pid, "cwd", m->cwd, m->cwd_dev, m->cwd_ino);
-	if (fd < 0)
-		return fd;
-	close(fd);
+	int fd;
+	if (m->has_cwd_ghost) {
+		/* a removed cwd: ghost.c recreates it before the fork */
+		if (!ghost_restore_has(c, m->cwd_ghost)) {
+			pr_err("pid %d: misc: removed cwd without its ghost object in %s", t->pid, name);
+			return -EBADMSG;
+		}
+	} else {
+		fd = open_fs_dir(t->pid, "cwd", m->cwd, m->cwd_dev, m->cwd_ino);
+		if (fd < 0)
+			return fd;
+		close(fd);
+	}
 	fd = open_fs_dir(t->pid, "root", m->root, m->root_dev, m->root_ino);
 	if (fd < 0)
 		return fd;
@@ -379,6 +401,10 @@ static int misc_prepare(struct restore_ctx *c, struct restore_task *t)
 		return 0;
 
 	umask((mode_t)m->umask);
+	/* a removed cwd: natively, from the object ghost.c recreated (the
+	 * injected chdir of inject_late cannot reach a nameless directory) */
+	if (m->has_cwd_ghost && fchdir(ghost_fd(c, m->cwd_ghost)) < 0)
+		return pr_errno(-errno, "pid %d: cwd (%s): fchdir to the recreated directory", t->pid, m->cwd);
 
 	if (prctl(PR_SET_NAME, m->comm, 0, 0, 0) < 0)
 		return pr_errno(-errno, "pid %d: comm '%s': prctl(PR_SET_NAME)", t->pid, m->comm);
@@ -429,12 +455,12 @@ static int misc_inject(struct restore_ctx *c, struct restore_task *t)
 		      m->thp_disable & 1, m->thp_disable & ~1U, 0, 0);
 	if (r < 0)
 		return r;
-	if (m->child_subreaper) {
-		r = MISC_STEP(t, "child subreaper: prctl(PR_SET_CHILD_SUBREAPER)", __NR_prctl,
-			      PR_SET_CHILD_SUBREAPER, 1);
-		if (r < 0)
-			return r;
-	}
+	/* set either way: the core may have made it a subreaper for the
+	 * restore (a session whose leader exited) */
+	r = MISC_STEP(t, "child subreaper: prctl(PR_SET_CHILD_SUBREAPER)", __NR_prctl,
+		      PR_SET_CHILD_SUBREAPER, m->child_subreaper ? 1 : 0);
+	if (r < 0)
+		return r;
 	return 0;
 }
 
@@ -478,15 +504,25 @@ static int misc_inject_late(struct restore_ctx *c, struct restore_task *t)
 	r = tracee_write(&t->t, t->t.scratch + lc, m->root, lr);
 	if (r < 0)
 		return r;
-	r = MISC_STEP(t, "cwd: chdir", __NR_chdir, t->t.scratch);
-	if (r < 0)
-		return r;
+	if (!m->has_cwd_ghost) {   /* else done in misc_prepare */
+		r = MISC_STEP(t, "cwd: chdir", __NR_chdir, t->t.scratch);
+		if (r < 0)
+			return r;
+	}
 	if (strcmp(m->root, "/")) {
 		r = MISC_STEP(t, "root: chroot", __NR_chroot, t->t.scratch + lc);
 		if (r < 0)
 			return r;
 	}
-	r = verify_fs_dir(t->pid, "cwd", m->cwd, m->cwd_dev, m->cwd_ino);
+	if (m->has_cwd_ghost) {
+		struct stat st;
+		if (fstat(ghost_fd(c, m->cwd_ghost), &st) < 0)
+			return pr_errno(-errno, "pid %d: cwd (%s): fstat of the recreated directory", t->pid,
+					m->cwd);
+		r = verify_fs_dir(t->pid, "cwd", m->cwd, st.st_dev, st.st_ino);
+	} else {
+		r = verify_fs_dir(t->pid, "cwd", m->cwd, m->cwd_dev, m->cwd_ino);
+	}
 	if (r < 0)
 		return r;
 	return verify_fs_dir(t->pid, "root", m->root, m->root_dev, m->root_ino);

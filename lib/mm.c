@@ -23,6 +23,7 @@
 #include "mm.h"
 #include "mm_priv.h"
 #include "shmem.h"
+#include "ghost.h"
 #include "util.h"
 
 #define PM_PRESENT (1ULL << 63)
@@ -174,8 +175,9 @@ static int open_map_file(pid_t pid, const Vma *v)
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
-/* File-backed mapping: the file must still be reachable by its path. */
-static int check_file_vma(struct dump_task *t, Vma *v)
+/* File-backed mapping: the file must still be reachable by its path, or
+ * be a deleted (replaced) file, kept by ghost.c. */
+static int check_file_vma(struct dump_ctx *c, struct dump_task *t, Vma *v)
 {
 	_cleanup_close_ int fd = open_map_file(t->pid, v);
 	struct stat st, pst;
@@ -189,6 +191,20 @@ static int check_file_vma(struct dump_task *t, Vma *v)
 	v->size = st.st_size;
 	v->has_size = true;
 	v->dev = st.st_dev;
+	if (ghost_needed(v->path, &st)) {
+		char what[64], proc[96];
+		uint32_t id;
+		int r;
+		snprintf(what, sizeof(what), "mapping %#lx-%#lx", (unsigned long)v->start, (unsigned long)v->end);
+		snprintf(proc, sizeof(proc), "/proc/%d/map_files/%lx-%lx", t->pid, (unsigned long)v->start,
+			 (unsigned long)v->end);
+		r = ghost_dump_add(c, t, what, proc, v->path, &id);
+		if (r < 0)
+			return r;
+		v->has_ghost_id = true;
+		v->ghost_id = id;
+		return 0;
+	}
 	if (pl > 10 && !strcmp(v->path + pl - 10, " (deleted)")) {
 		pr_err("pid %d: mapping %#lx-%#lx of %s: the file was deleted; unlinked files are not "
 		       "supported yet", t->pid, (unsigned long)v->start, (unsigned long)v->end, v->path);
@@ -261,7 +277,11 @@ new_run:
 	for (unsigned long done = 0; done < nr;) {
 		size_t n = MIN(nr - done, w->buf_size / PAGE_SIZE_CREST);
 		unsigned long a = va + done * PAGE_SIZE_CREST;
-		int r = pread_full(t->t.mem_fd, w->buf, n * PAGE_SIZE_CREST, (off_t)a);
+		/* bulk copy; /proc/PID/mem (FOLL_FORCE) for what it refuses,
+		 * e.g. pages of a PROT_NONE area */
+		int r = vm_copy(t->pid, w->buf, a, n * PAGE_SIZE_CREST, false);
+		if (r < 0)
+			r = pread_full(t->t.mem_fd, w->buf, n * PAGE_SIZE_CREST, (off_t)a);
 		if (r < 0)
 			return pr_errno(r, "pid %d: cannot read memory at %#lx (%zu pages)", t->pid, a, n);
 		r = write_full(w->fd, w->buf, n * PAGE_SIZE_CREST);
@@ -364,7 +384,7 @@ static int parse_stat_mm(struct dump_task *t, Mm *mm)
 	return 0;
 }
 
-static int dump_mm_fields(struct dump_task *t, struct dump_mm *d)
+static int dump_mm_fields(struct dump_ctx *c, struct dump_task *t, struct dump_mm *d)
 {
 	_cleanup_free_ char *auxv = NULL, *exe = NULL;
 	char path[64];
@@ -393,6 +413,12 @@ static int dump_mm_fields(struct dump_task *t, struct dump_mm *d)
 		return pr_errno(r, "pid %d: cannot read its exe link", t->pid);
 	if (stat(path, &st) < 0)
 		return pr_errno(-errno, "pid %d: cannot stat its executable %s", t->pid, exe);
+	if (ghost_needed(exe, &st)) {   /* deleted (e.g. rebuilt) while running: ghost.c */
+		r = ghost_dump_add(c, t, "executable", path, exe, &d->mm.exe_ghost);
+		if (r < 0)
+			return r;
+		d->mm.has_exe_ghost = true;
+	}
 	d->mm.exe_path = TAKE_PTR(exe);
 	d->mm.has_exe_dev = d->mm.has_exe_ino = true;
 	d->mm.exe_dev = st.st_dev;
@@ -412,7 +438,7 @@ int mm_dump(struct dump_ctx *c, struct dump_task *t)
 	r = parse_smaps(t, &d);
 	if (r < 0)
 		goto out;
-	r = dump_mm_fields(t, &d);
+	r = dump_mm_fields(c, t, &d);
 	if (r < 0)
 		goto out;
 
@@ -442,7 +468,7 @@ int mm_dump(struct dump_ctx *c, struct dump_task *t)
 		switch (v->kind) {
 		case VMA_KIND__VMA_FILE_PRIVATE:
 		case VMA_KIND__VMA_FILE_SHARED:
-			r = check_file_vma(t, v);
+			r = check_file_vma(c, t, v);
 			break;
 		case VMA_KIND__VMA_ANON_SHARED:
 		case VMA_KIND__VMA_MEMFD:

@@ -24,6 +24,7 @@
 #include "mm.h"
 #include "mm_priv.h"
 #include "shmem.h"
+#include "ghost.h"
 #include "util.h"
 
 #define MAX_GADGET_CANDS 16
@@ -125,7 +126,17 @@ int mm_load(struct restore_ctx *c, struct restore_task *t, struct mm_restore **o
 	for (size_t i = 0; i < m->mm->n_vmas; i++) {
 		Vma *v = m->mm->vmas[i];
 		m->vma_fd[i] = -1;
-		if (v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) {
+		if ((v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) &&
+		    v->has_ghost_id) {
+			/* a deleted file: ghost.c recreates it before the fork */
+			if (!ghost_restore_has(c, v->ghost_id)) {
+				pr_err("image mm-%d.img is corrupt: mapping of a deleted file without its object",
+				       t->pid);
+				r = -EBADMSG;
+				goto err;
+			}
+			m->vma_fd[i] = m->nr_tmp++;
+		} else if (v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) {
 			r = check_file(t->pid, "mapped file", v->path, v->dev, v->ino, v->has_size, v->size);
 			if (r < 0)
 				goto err;
@@ -146,7 +157,12 @@ int mm_load(struct restore_ctx *c, struct restore_task *t, struct mm_restore **o
 	}
 	if (m->nr_cands < MAX_GADGET_CANDS && prev_end + 3 * PAGE_SIZE_CREST < 0x7ffffffff000UL)
 		m->cands[m->nr_cands++] = prev_end + PAGE_SIZE_CREST;
-	if (m->mm->exe_path) {
+	if (m->mm->has_exe_ghost && !ghost_restore_has(c, m->mm->exe_ghost)) {
+		pr_err("image mm-%d.img is corrupt: deleted executable without its object", t->pid);
+		r = -EBADMSG;
+		goto err;
+	}
+	if (m->mm->exe_path && !m->mm->has_exe_ghost) {
 		r = check_file(t->pid, "executable", m->mm->exe_path, m->mm->exe_dev, m->mm->exe_ino, false, 0);
 		if (r < 0)
 			goto err;
@@ -191,7 +207,16 @@ int mm_prepare(struct restore_ctx *c, struct restore_task *t, struct mm_restore 
 			continue;
 		if (v->kind == VMA_KIND__VMA_FILE_SHARED && (v->may_write || (v->prot & PROT_WRITE)))
 			flags = O_RDWR;
-		fd = open(v->path, flags | O_CLOEXEC);
+		if (v->has_ghost_id) {
+			char what[64];
+			snprintf(what, sizeof(what), "mapping %#lx-%#lx", (unsigned long)v->start,
+				 (unsigned long)v->end);
+			fd = ghost_open(c, t, v->ghost_id, flags, what);
+			if (fd < 0)
+				return fd;
+		} else {
+			fd = open(v->path, flags | O_CLOEXEC);
+		}
 		if (fd < 0)
 			return pr_errno(-errno, "pid %d: cannot open mapped file %s", t->pid, v->path);
 		r = place_fd(fd, base + m->vma_fd[i]);
@@ -199,7 +224,12 @@ int mm_prepare(struct restore_ctx *c, struct restore_task *t, struct mm_restore 
 			return pr_errno(r, "pid %d: dup2 of mapped file %s", t->pid, v->path);
 	}
 	if (m->mm->exe_path) {
-		fd = open(m->mm->exe_path, O_RDONLY | O_CLOEXEC);
+		if (m->mm->has_exe_ghost)
+			fd = ghost_open(c, t, m->mm->exe_ghost, O_RDONLY, "executable");
+		else
+			fd = open(m->mm->exe_path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 && m->mm->has_exe_ghost)
+			return fd;
 		if (fd < 0)
 			return pr_errno(-errno, "pid %d: cannot open its executable %s", t->pid, m->mm->exe_path);
 		r = place_fd(fd, base + m->exe_fd);
@@ -402,6 +432,10 @@ static int write_pages(struct tracee *t, struct mm_restore *m)
 		return -ENOMEM;
 	}
 	XXH3_64bits_reset(xs);
+	/* let the kernel read ahead while we copy: the image is read once,
+	 * front to back */
+	posix_fadvise(m->pages_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	posix_fadvise(m->pages_fd, 0, 64 << 20, POSIX_FADV_WILLNEED);
 	for (size_t i = 0; i < m->pm->n_runs && r == 0; i++) {
 		PageRun *run = m->pm->runs[i];
 		uint64_t len = (uint64_t)run->nr_pages * PAGE_SIZE_CREST, done = 0;
@@ -411,13 +445,17 @@ static int write_pages(struct tracee *t, struct mm_restore *m)
 		}
 		while (done < len) {
 			size_t n = MIN(len - done, bsz);
+			if ((off & ((16 << 20) - 1)) == 0)
+				posix_fadvise(m->pages_fd, off + (64 << 20), 16 << 20, POSIX_FADV_WILLNEED);
 			r = pread_full(m->pages_fd, buf, n, off);
 			if (r < 0) {
 				pr_errno(r, "image pages-%d.img: read failed", m->pid);
 				break;
 			}
 			XXH3_64bits_update(xs, buf, n);
-			r = tracee_write(t, run->vaddr + done, buf, n);
+			r = vm_copy(t->pid, buf, run->vaddr + done, n, true);
+			if (r < 0)   /* not writable that way: /proc/PID/mem */
+				r = tracee_write(t, run->vaddr + done, buf, n);
 			if (r < 0)
 				break;
 			off += n;

@@ -198,8 +198,15 @@ static int add_task(struct dump_ctx *c, pid_t pid, struct dump_task *parent)
 		r = read_nspid(t, &threads);
 	if (r == 0)
 		r = ns_ino(pid, "pid", &t->pidns_ino);
-	if (r == 0 && ns_ino(pid, "pid_for_children", &t->pidns_children_ino) < 0)
-		t->pidns_children_ino = t->pidns_ino;
+	if (r == 0) {
+		int rc = ns_ino(pid, "pid_for_children", &t->pidns_children_ino);
+		/* ENOENT: it called unshare(CLONE_NEWPID) and has not forked
+		 * yet (the new namespace has no init): a namespace of its own */
+		if (rc == -ENOENT)
+			t->pidns_children_ino = (uint64_t)-(long)pid;
+		else if (rc < 0)
+			t->pidns_children_ino = t->pidns_ino;
+	}
 	if (r < 0) {
 		if (r == -ENOENT)
 			pr_err("pid %d: no such process", pid);

@@ -94,6 +94,7 @@ int tracee_adopt_state(struct tracee *t)
 
 int tracee_seize(struct tracee *t, pid_t pid)
 {
+	bool cont_pending = false;
 	int status, r;
 
 	memset(t, 0, sizeof(*t));
@@ -129,16 +130,42 @@ int tracee_seize(struct tracee *t, pid_t pid)
 			continue;
 		if ((status >> 16) == PTRACE_EVENT_STOP) {
 			int sig = WSTOPSIG(status);
-			if (sig != SIGTRAP)
+			if (cont_pending) {
+				/* let our SIGCONT come out of the queue (dropped below) */
+				ptrace(PTRACE_CONT, pid, 0, 0);
+				continue;
+			}
+			if (sig == SIGTRAP || sig == SIGCONT)
+				break;
+			/* Group-stopped (SIGSTOP...): it cannot run injected syscalls
+			 * while the stop holds.  Continue it with SIGCONT (delivered
+			 * to us, never to the task) and trap it again; the stop is
+			 * put back when crest lets it go (t->group_stop). */
+			if (!t->group_stop) {
+				uint64_t mask = 0;
 				t->group_stop = sig;
-			break;
+				pr_info("pid %d: stopped by signal %d: continued for the dump, stopped again after",
+					pid, sig);
+				ptrace(PTRACE_GETSIGMASK, pid, sizeof(mask), &mask);
+				cont_pending = !(mask & (1ULL << (SIGCONT - 1)));
+				kill(pid, SIGCONT);
+			}
+			ptrace(PTRACE_INTERRUPT, pid, 0, 0);
+			ptrace(PTRACE_CONT, pid, 0, 0);
+			continue;
 		}
 		/* A signal arrived before our stop: let it be delivered as it
-		 * would have been, then the interrupt still traps. */
-		if ((status >> 16) == 0)
-			ptrace(PTRACE_CONT, pid, 0, WSTOPSIG(status));
-		else
+		 * would have been, then the interrupt still traps.  The SIGCONT
+		 * crest sent to a stopped task is dropped. */
+		if ((status >> 16) == 0 && cont_pending && WSTOPSIG(status) == SIGCONT) {
+			cont_pending = false;
+			ptrace(PTRACE_INTERRUPT, pid, 0, 0);
 			ptrace(PTRACE_CONT, pid, 0, 0);
+		} else if ((status >> 16) == 0) {
+			ptrace(PTRACE_CONT, pid, 0, WSTOPSIG(status));
+		} else {
+			ptrace(PTRACE_CONT, pid, 0, 0);
+		}
 	}
 	return tracee_adopt_state(t);
 }
@@ -192,9 +219,20 @@ static int resume_to_syscall_stop(struct tracee *t, const char *what)
 
 	if (ptrace(PTRACE_SYSCALL, t->pid, 0, 0) < 0)
 		return pr_errno(-errno, "pid %d: PTRACE_SYSCALL failed", t->pid);
-	r = ptrace_wait_stop(t->pid, &status);
-	if (r < 0)
-		return pr_errno(r, "pid %d: waiting for syscall %s", t->pid, what);
+	for (;;) {
+		r = ptrace_wait_stop(t->pid, &status);
+		if (r < 0)
+			return pr_errno(r, "pid %d: waiting for syscall %s", t->pid, what);
+		/* a job-control notification trap (e.g. a SIGCONT queued to the
+		 * task): nothing for us, go on */
+		if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP && WSTOPSIG(status) != SIGSTOP &&
+		    WSTOPSIG(status) != SIGTSTP && WSTOPSIG(status) != SIGTTIN && WSTOPSIG(status) != SIGTTOU) {
+			if (ptrace(PTRACE_SYSCALL, t->pid, 0, 0) < 0)
+				return pr_errno(-errno, "pid %d: PTRACE_SYSCALL failed", t->pid);
+			continue;
+		}
+		break;
+	}
 	if (WIFSTOPPED(status) && WSTOPSIG(status) == SYSCALL_TRAP)
 		return 0;
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
@@ -410,6 +448,8 @@ int tracee_park(struct tracee *t)
 
 int tracee_detach(struct tracee *t)
 {
+	if (t->group_stop)
+		kill(t->pid, t->group_stop);   /* it was stopped: it stays stopped */
 	if (ptrace(PTRACE_DETACH, t->pid, 0, 0) < 0)
 		return pr_errno(-errno, "pid %d: cannot detach", t->pid);
 	return 0;

@@ -34,6 +34,7 @@
 #include "mm.h"
 #include "pstree.h"
 #include "shmem.h"
+#include "ghost.h"
 #include "task.h"
 #include "util.h"
 
@@ -72,6 +73,7 @@ struct rtask {
 	TaskCore *core;        /* NULL for zombies */
 	struct rthread *thr;   /* the other threads */
 	size_t nr_thr;
+	int via_sh;            /* forked by session helper via_sh - 1 (0: by its parent) */
 	struct mm_restore *mm;
 	bool loaded[MOD_MAX];
 	bool seized;
@@ -84,10 +86,23 @@ struct pg_helper {
 	int host;              /* the member that forks and reaps the helper */
 };
 
+/* A session whose leader exited, with members that were reparented to a
+ * subreaper (host): a helper at the leader's pid calls setsid() and forks
+ * the members, then exits; they are reparented to the host again. */
+struct sess_helper {
+	pid_t sid;
+	int host;              /* forks the helper: the leader if alive, else the reaper */
+	int reaper;            /* the members' parent, a subreaper */
+	bool at_sid;           /* the leader exited: the helper takes its pid */
+	pid_t helper;          /* in the host's memory: the helper's pid */
+};
+
 struct rst {
 	struct restore_ctx c;
 	struct pg_helper *pgh;
 	size_t nr_pgh;
+	struct sess_helper *sh;
+	size_t nr_sh;
 	Inventory *inv;
 	Pstree *tree;
 	struct rtask *tasks;
@@ -212,8 +227,43 @@ static int plan_group_helpers(struct rst *s)
 	for (size_t i = 1; i < s->n; i++) {
 		const PstreeEntry *e = s->tasks[i].e;
 		int p = find_task(s, e->ppid);
+		
+		/* a session cannot be joined: a task is either its leader or was
+		 * forked inside it, here by a helper standing for its leader */
+		if (e->sid != e->pid && p >= 0 && e->sid != s->tasks[p].e->sid) {
+			size_t k;
+			int leader = find_task(s, e->sid), a = leader;
+			/* the parent must be an ancestor of the live leader: the members
+			 * come back to it when the helper exits */
+			while (a > 0 && a != p)
+				a = find_task(s, s->tasks[a].e->ppid);
+			if (e->n_nspid != 1 || (leader >= 0 && a != p)) {
+				pr_err("pid %d: its session %d is not its parent's (%d) and it does not lead it: "
+				       "not supported", e->pid, e->sid, s->tasks[p].e->sid);
+				return -ENOTSUP;
+			}
+			for (k = 0; k < s->nr_sh && (s->sh[k].sid != e->sid || s->sh[k].reaper != p); k++)
+				;
+			if (k == s->nr_sh) {
+				struct sess_helper *n = realloc(s->sh, (s->nr_sh + 1) * sizeof(*n));
+				if (!n)
+					return -ENOMEM;
+				s->sh = n;
+				s->sh[s->nr_sh++] = (struct sess_helper){ .sid = e->sid, .reaper = p,
+					.host = leader >= 0 ? leader : p, .at_sid = leader < 0 };
+			}
+			s->tasks[i].via_sh = (int)k + 1;
+		}
+	}
+	for (size_t i = 1; i < s->n; i++) {
+		const PstreeEntry *e = s->tasks[i].e;
+		int p = find_task(s, e->ppid);
 		bool known = false;
 
+		for (size_t k = 0; k < s->nr_sh; k++)
+			known |= s->sh[k].at_sid && s->sh[k].sid == e->pgid;   /* led by a session helper */
+		if (known)
+			continue;
 		if (e->pgid == e->pid || find_task(s, e->pgid) >= 0 || e->pgid == s->tasks[0].e->pgid ||
 		    (p >= 0 && s->tasks[p].e->pgid == e->pgid))
 			continue;
@@ -273,6 +323,9 @@ static int load_images(struct rst *s)
 	if (r < 0)
 		return r;
 	r = shmem_load(&s->c);
+	if (r < 0)
+		return r;
+	r = ghost_load(&s->c);   /* ghost.c: before the tasks, whose images refer to it */
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < s->n; i++) {
@@ -447,25 +500,39 @@ static __attribute__((noreturn)) void die_as_zombie(int status)
 	_exit((status >> 8) & 0xff);
 }
 
+static int create_session_helpers(struct rst *s, int idx);
+
 static int create_children(struct rst *s, int idx)
 {
 	struct rtask *rt = &s->tasks[idx];
 	const PstreeEntry *e = rt->e;
+	int r = create_session_helpers(s, idx);
 
-	/* an unshare(CLONE_NEWPID) that the task did: its children go there */
-	if (e->pidns_for_children != e->pidns && unshare(CLONE_NEWPID) < 0)
-		return pr_errno(-errno, "pid %d: unshare(CLONE_NEWPID)", e->pid);
-	/* the init of a new namespace first, then the others in dump order */
-	for (int pass = 0; pass < 2; pass++) {
+	if (r < 0)
+		return r;
+
+	/* Children in the task's own pid namespace and those it made with
+	 * clone(CLONE_NEWPID) come first; then the unshare(CLONE_NEWPID) it
+	 * did, after which every fork lands in the new namespace: its init
+	 * first, then the others.  (Forks after an unshare cannot be in the
+	 * old namespace, so this order is always the real one.) */
+	for (int pass = 0; pass < 3; pass++) {
+		if (pass == 1 && e->pidns_for_children != e->pidns && unshare(CLONE_NEWPID) < 0)
+			return pr_errno(-errno, "pid %d: unshare(CLONE_NEWPID)", e->pid);
 		for (size_t j = idx + 1; j < s->n; j++) {
 			const PstreeEntry *c = s->tasks[j].e;
 			bool init = c->n_nspid > e->n_nspid && c->nspid[c->n_nspid - 1] == 1;
+			bool in_unshared = e->pidns_for_children != e->pidns && c->pidns == e->pidns_for_children;
 			uint64_t flags = 0;
 			pid_t pid;
 
-			if (c->ppid != e->pid || (pass == 0) != init)
+			if (c->ppid != e->pid || s->tasks[j].via_sh)
 				continue;
-			if (c->pidns != e->pidns_for_children)
+			if (pass == 0 && in_unshared)
+				continue;
+			if (pass > 0 && (!in_unshared || (pass == 1) != init))
+				continue;
+			if (!in_unshared && c->pidns != e->pidns)
 				flags |= CLONE_NEWPID;
 			pid = clone_task(s, c, flags, 2000);
 			if (pid == 0)
@@ -487,7 +554,7 @@ static int create_children(struct rst *s, int idx)
 		pid = clone_task(s, &h, 0, 2000);
 		if (pid == 0) {
 			/* the helper: lead the group until every member joined */
-			int ok = setpgid(0, 0) == 0;
+			int ok = prctl(PR_SET_PDEATHSIG, SIGKILL) == 0 && setpgid(0, 0) == 0;
 			if (!ok)
 				pr_errno(-errno, "pid %d: helper for process group %d: setpgid", e->pid, h.pid);
 			wait_go(s, 2);
@@ -499,13 +566,69 @@ static int create_children(struct rst *s, int idx)
 	return 0;
 }
 
-/* Reap the group helpers this task forked (every member has joined). */
+/* Reap the helpers this task forked (every member has joined). */
 static void reap_group_helpers(struct rst *s, int idx)
 {
 	for (size_t k = 0; k < s->nr_pgh; k++)
 		if (s->pgh[k].host == idx)
 			while (waitpid(s->pgh[k].pgid, NULL, __WALL) < 0 && errno == EINTR)
 				;
+	for (size_t k = 0; k < s->nr_sh; k++)
+		if (s->sh[k].host == idx && s->sh[k].helper > 0)
+			while (waitpid(s->sh[k].helper, NULL, __WALL) < 0 && errno == EINTR)
+				;
+}
+
+/* Session helpers this task hosts: each becomes the session's leader,
+ * forks the members, and exits once everything is prepared; the members
+ * are then reparented to this task, a subreaper as it was at dump. */
+static int create_session_helpers(struct rst *s, int idx)
+{
+	for (size_t k = 0; k < s->nr_sh; k++) {
+		PstreeEntry h = PSTREE_ENTRY__INIT;
+		int32_t nspid[1] = { s->sh[k].sid };
+		pid_t pid;
+
+		if (s->sh[k].reaper == idx && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+			return pr_errno(-errno, "pid %d: PR_SET_CHILD_SUBREAPER", s->tasks[idx].t.pid);
+		if (s->sh[k].host != idx)
+			continue;
+		if (s->sh[k].at_sid) {
+			h.pid = s->sh[k].sid;
+			h.nspid = nspid;
+			h.n_nspid = 1;
+			pid = clone_task(s, &h, 0, 2000);
+		} else {
+			fflush(NULL);
+			pid = fork();
+			if (pid < 0)
+				return pr_errno(-errno, "pid %d: fork of a session helper", s->tasks[idx].t.pid);
+		}
+		if (pid < 0)
+			return pid;
+		if (pid > 0) {
+			s->sh[k].helper = pid;
+			continue;
+		}
+		/* the helper: a member of the session, or its new leader */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (s->sh[k].at_sid && setsid() < 0) {
+			pr_errno(-errno, "pid %d: helper for session %d: setsid", h.pid, h.pid);
+			_exit(1);
+		}
+		for (size_t j = 0; j < s->n; j++) {
+			if (s->tasks[j].via_sh != (int)k + 1)
+				continue;
+			pid_t m = clone_task(s, s->tasks[j].e, 0, 2000);
+			if (m == 0)
+				task_main(s, (int)j);
+			if (m < 0)
+				_exit(1);
+		}
+		wait_go(s, 2);
+		_exit(0);
+	}
+	return 0;
 }
 
 static __attribute__((noreturn)) void task_main(struct rst *s, int idx)
@@ -514,7 +637,10 @@ static __attribute__((noreturn)) void task_main(struct rst *s, int idx)
 	unsigned long gadget = 0;
 	int r;
 
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/* die with the parent while being prepared (not when the parent is
+	 * a session helper: it exits on purpose) */
+	if (!rt->via_sh)
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 	r = task_session(s, rt);
 	if (r == 0)
 		r = create_children(s, idx);
@@ -851,6 +977,10 @@ static int do_restore(struct rst *s, pid_t *root)
 	r = shmem_create(&s->c, s->floor);
 	if (r < 0)
 		return r;
+	/* deleted files: recreated once, inherited by every task (ghost.c) */
+	r = ghost_create(&s->c, s->floor);
+	if (r < 0)
+		return r;
 
 	s->ctl_size = PAGE_ALIGN_UP(sizeof(struct ctl) + s->n * sizeof(struct ctl_slot));
 	s->ctl = mmap(NULL, s->ctl_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -1015,7 +1145,9 @@ int crest_restore(const struct crest_opts *o, pid_t *root)
 	free(s.tasks);
 	free(s.c.tasks);
 	free(s.pgh);
+	free(s.sh);
 	shmem_free(&s.c);
+	ghost_free(&s.c);
 	if (s.ctl)
 		munmap(s.ctl, s.ctl_size);
 	if (s.tree)

@@ -40,6 +40,7 @@ struct dump_ctx {
 	struct dump_task **tasks;   /* every process of the tree, parents first */
 	size_t nr_tasks;
 	struct shmem_dump *shmem;   /* shmem.c: shared memory objects of the tree */
+	struct ghost_dump *ghost;   /* ghost.c: deleted/replaced files of the tree */
 	void *mod[MOD_MAX];         /* a module's tree-wide state (freed by its dump_fini) */
 };
 
@@ -66,6 +67,7 @@ struct restore_ctx {
 	int dirfd;
 	int tty_fd;                 /* --shell-job: crest's terminal, or -1 */
 	struct shmem_restore *shmem; /* shmem.c: objects of the tree, held by crest */
+	struct ghost_restore *ghost; /* ghost.c: recreated deleted files, held by crest */
 	void *mod[MOD_MAX];         /* a module's tree-wide state (freed by its restore_fini) */
 	/* every task of the tree, parents first (valid from load on) */
 	struct restore_task **tasks;
