@@ -312,6 +312,9 @@ static int create_children(struct rst *s, int idx)
 		}
 		if (pid < 0)
 			return pid;
+		/* make the group now, so that it exists before any member joins */
+		if (setpgid(pid, pid) < 0)
+			return pr_errno(-errno, "pid %d: creating process group %d", e->pid, pid);
 	}
 	return 0;
 }
