@@ -22,6 +22,7 @@
 #include "log.h"
 #include "mm.h"
 #include "mm_priv.h"
+#include "pwriter.h"
 #include "shmem.h"
 #include "ghost.h"
 #include "util.h"
@@ -240,8 +241,7 @@ static int dump_shmem(struct dump_ctx *c, struct dump_task *t, Vma *v)
 
 struct page_writer {
 	int fd;
-	XXH3_state_t *xs;
-	char *buf;
+	struct pwriter *pw;          /* writes and hashes in the background */
 	size_t buf_size;
 	PageRun **runs;
 	size_t nr_runs;
@@ -277,17 +277,19 @@ new_run:
 	for (unsigned long done = 0; done < nr;) {
 		size_t n = MIN(nr - done, w->buf_size / PAGE_SIZE_CREST);
 		unsigned long a = va + done * PAGE_SIZE_CREST;
+		char *buf = pwriter_get(w->pw);
 		/* bulk copy; /proc/PID/mem (FOLL_FORCE) for what it refuses,
 		 * e.g. pages of a PROT_NONE area */
-		int r = vm_copy(t->pid, w->buf, a, n * PAGE_SIZE_CREST, false);
+		int r = vm_copy(t->pid, buf, a, n * PAGE_SIZE_CREST, false);
 		if (r < 0)
-			r = pread_full(t->t.mem_fd, w->buf, n * PAGE_SIZE_CREST, (off_t)a);
-		if (r < 0)
+			r = pread_full(t->t.mem_fd, buf, n * PAGE_SIZE_CREST, (off_t)a);
+		if (r < 0) {
+			pwriter_put(w->pw, buf);
 			return pr_errno(r, "pid %d: cannot read memory at %#lx (%zu pages)", t->pid, a, n);
-		r = write_full(w->fd, w->buf, n * PAGE_SIZE_CREST);
+		}
+		r = pwriter_submit(w->pw, buf, n * PAGE_SIZE_CREST);
 		if (r < 0)
 			return pr_errno(r, "pid %d: writing pages image", t->pid);
-		XXH3_64bits_update(w->xs, w->buf, n * PAGE_SIZE_CREST);
 		done += n;
 	}
 	w->total += nr;
@@ -451,13 +453,15 @@ int mm_dump(struct dump_ctx *c, struct dump_task *t)
 	snprintf(name, sizeof(name), "pages-%d.img", t->pid);
 	w.fd = openat(c->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	w.buf_size = 4 << 20;
-	w.buf = malloc(w.buf_size);
-	w.xs = XXH3_createState();
-	if (w.fd < 0 || !w.buf || !w.xs) {
-		r = pr_errno(w.fd < 0 ? -errno : -ENOMEM, "image %s: cannot create", name);
+	if (w.fd < 0) {
+		r = pr_errno(-errno, "image %s: cannot create", name);
 		goto out;
 	}
-	XXH3_64bits_reset(w.xs);
+	r = pwriter_start(&w.pw, w.fd, w.buf_size, 4);
+	if (r < 0) {
+		pr_errno(r, "image %s: cannot start its writer", name);
+		goto out;
+	}
 
 	for (size_t i = 0; i < d.nr_vmas; i++) {
 		Vma *v = d.vmas[i];
@@ -491,11 +495,16 @@ int mm_dump(struct dump_ctx *c, struct dump_task *t)
 				goto out;
 		}
 	}
+	r = pwriter_finish(w.pw, &pmap.checksum);
+	w.pw = NULL;
+	if (r < 0) {
+		pr_errno(r, "pid %d: writing pages image", t->pid);
+		goto out;
+	}
 	pmap.page_size = PAGE_SIZE_CREST;
 	pmap.runs = w.runs;
 	pmap.n_runs = w.nr_runs;
 	pmap.total_pages = w.total;
-	pmap.checksum = XXH3_64bits_digest(w.xs);
 	snprintf(name, sizeof(name), "pagemap-%d.img", t->pid);
 	r = img_write(c->dirfd, name, &pmap.base);
 	if (r < 0)
@@ -507,11 +516,9 @@ int mm_dump(struct dump_ctx *c, struct dump_task *t)
 	r = img_write(c->dirfd, name, &d.mm.base);
 	pr_info("pid %d: %zu VMAs, %llu pages dumped", t->pid, d.nr_vmas, (unsigned long long)w.total);
 out:
+	pwriter_finish(w.pw, NULL);
 	if (w.fd >= 0)
 		close(w.fd);
-	free(w.buf);
-	if (w.xs)
-		XXH3_freeState(w.xs);
 	for (size_t i = 0; i < w.nr_runs; i++)
 		free(w.runs[i]);
 	free(w.runs);
