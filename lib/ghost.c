@@ -44,6 +44,7 @@
 #include <sys/xattr.h>
 #include <time.h>
 #include <xxhash.h>
+#include "extents.h"
 #include "ghost.h"
 #include "ghost.pb-c.h"
 #include "ghost_priv.h"
@@ -156,67 +157,15 @@ static int save_xattrs(pid_t pid, const char *what, const char *link, int fd, Gh
 	return 0;
 }
 
-/* The data extents of fd (SEEK_DATA/SEEK_HOLE on crest's own description). */
-static int scan_extents(int fd, uint64_t size, GhostObj *g, uint64_t *data)
-{
-	off_t pos = 0;
-
-	*data = 0;
-	while (pos < (off_t)size) {
-		off_t ds = lseek(fd, pos, SEEK_DATA), de;
-		if (ds < 0) {
-			if (errno == ENXIO)
-				break;
-			return -errno;
-		}
-		de = lseek(fd, ds, SEEK_HOLE);
-		if (de < 0 || de > (off_t)size)
-			de = (off_t)size;
-		if (de <= ds)
-			break;
-		uint64_t *ne = realloc(g->extents, (g->n_extents + 2) * sizeof(*ne));
-		if (!ne)
-			return -ENOMEM;
-		g->extents = ne;
-		g->extents[g->n_extents++] = (uint64_t)ds;
-		g->extents[g->n_extents++] = (uint64_t)(de - ds);
-		*data += (uint64_t)(de - ds);
-		pos = de;
-	}
-	return 0;
-}
-
 static int save_data(struct dump_ctx *c, pid_t pid, const char *what, const char *link, int fd,
 		     GhostObj *g)
 {
-	_cleanup_close_ int out = -1;
-	_cleanup_free_ char *buf = malloc(COPY_BUF);
 	char name[IMG_NAME_MAX];
-	XXH3_state_t *xs = XXH3_createState();
-	int r = 0;
+	int r;
 
 	snprintf(name, sizeof(name), "ghostdata-%u.img", g->id);
-	out = openat(c->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (out < 0 || !buf || !xs) {
-		XXH3_freeState(xs);
-		return pr_errno(out < 0 ? -errno : -ENOMEM, "image %s: cannot create", name);
-	}
-	XXH3_64bits_reset(xs);
-	for (size_t i = 0; i + 1 < g->n_extents && r == 0; i += 2) {
-		uint64_t off = g->extents[i], len = g->extents[i + 1];
-		while (len && r == 0) {
-			size_t n = (size_t)MIN(len, (uint64_t)COPY_BUF);
-			r = pread_full(fd, buf, n, (off_t)off);
-			if (r == 0)
-				r = write_full(out, buf, n);
-			XXH3_64bits_update(xs, buf, n);
-			off += n;
-			len -= n;
-		}
-	}
+	r = extents_save(c->dirfd, name, fd, g->extents, g->n_extents, &g->checksum);
 	g->has_checksum = true;
-	g->checksum = XXH3_64bits_digest(xs);
-	XXH3_freeState(xs);
 	if (r < 0)
 		return pr_errno(r, "pid %d: %s (%s): copying its data into %s", pid, what, link, name);
 	return 0;
@@ -451,7 +400,7 @@ static int fill_obj(struct dump_ctx *c, struct dump_task *t, const char *what, c
 		g->kind = GHOST_KIND__GHOST_REG;
 		g->has_size = true;
 		g->size = (uint64_t)st->st_size;
-		r = scan_extents(fd, g->size, g, &data);
+		r = extents_scan(fd, g->size, &g->extents, &g->n_extents, &data);
 		if (r < 0)
 			return pr_errno(r, "pid %d: %s (%s): finding its data (SEEK_DATA)", t->pid, what, link);
 		if (data > c->ghost->limit) {

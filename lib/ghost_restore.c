@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/xattr.h>
 #include <xxhash.h>
+#include "extents.h"
 #include "ghost.h"
 #include "ghost_priv.h"
 #include "image.h"
@@ -128,47 +129,15 @@ int ghost_load(struct restore_ctx *c)
 static int fill_data(struct restore_ctx *c, const GhostObj *g, int fd)
 {
 	char name[IMG_NAME_MAX];
-	_cleanup_close_ int in = -1;
-	_cleanup_free_ char *buf = malloc(COPY_BUF);
-	XXH3_state_t *xs = XXH3_createState();
-	int r = 0;
+	int r;
 
 	snprintf(name, sizeof(name), "ghostdata-%u.img", g->id);
-	in = openat(c->dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (in < 0 || !buf || !xs) {
-		XXH3_freeState(xs);
-		return pr_errno(in < 0 ? -errno : -ENOMEM, "image %s: cannot open", name);
-	}
-	if (ftruncate(fd, (off_t)g->size) < 0) {
-		XXH3_freeState(xs);
+	if (ftruncate(fd, (off_t)g->size) < 0)
 		return pr_errno(-errno, "deleted file %s: cannot size it to %llu bytes", g->path,
 				(unsigned long long)g->size);
-	}
-	XXH3_64bits_reset(xs);
-	for (size_t i = 0; i + 1 < g->n_extents && r == 0; i += 2) {
-		uint64_t off = g->extents[i], len = g->extents[i + 1];
-		while (len && r == 0) {
-			size_t n = (size_t)MIN(len, (uint64_t)COPY_BUF);
-			r = read_full(in, buf, n);
-			if (r == -EIO) {
-				pr_err("image %s is truncated", name);
-				r = -EBADMSG;
-				break;
-			}
-			if (r == 0)
-				r = pwrite_full(fd, buf, n, (off_t)off);
-			XXH3_64bits_update(xs, buf, n);
-			off += n;
-			len -= n;
-		}
-	}
-	if (r == 0 && g->has_checksum && XXH3_64bits_digest(xs) != g->checksum) {
-		pr_err("image %s is corrupt: checksum mismatch", name);
-		r = -EBADMSG;
-	} else if (r < 0 && r != -EBADMSG) {
+	r = extents_fill(c->dirfd, name, fd, g->extents, g->n_extents, g->has_checksum, g->checksum);
+	if (r < 0 && r != -EBADMSG)
 		pr_errno(r, "deleted file %s: writing its data from %s", g->path, name);
-	}
-	XXH3_freeState(xs);
 	return r;
 }
 

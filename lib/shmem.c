@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <xxhash.h>
+#include "extents.h"
 #include "image.h"
 #include "log.h"
 #include "shmem.h"
@@ -24,52 +25,17 @@ struct shmem_restore {
 
 static int dump_data(struct dump_ctx *c, struct dump_task *t, int fd, ShmemObj *o)
 {
-	_cleanup_close_ int out = -1;
-	_cleanup_free_ char *buf = malloc(1 << 20);
 	char name[IMG_NAME_MAX];
-	XXH3_state_t *xs = XXH3_createState();
-	off_t pos = 0;
-	int r = 0;
+	uint64_t data;
+	int r;
 
 	snprintf(name, sizeof(name), "shmdata-%u.img", o->id);
-	out = openat(c->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (out < 0 || !buf || !xs) {
-		XXH3_freeState(xs);
-		return pr_errno(out < 0 ? -errno : -ENOMEM, "image %s: cannot create", name);
-	}
-	XXH3_64bits_reset(xs);
-	while (pos < (off_t)o->size) {
-		off_t ds = lseek(fd, pos, SEEK_DATA), de;
-		if (ds < 0)
-			break;   /* ENXIO: no more data */
-		de = lseek(fd, ds, SEEK_HOLE);
-		if (de < 0 || de > (off_t)o->size)
-			de = o->size;
-		uint64_t *ne = realloc(o->extents, (o->n_extents + 2) * sizeof(*ne));
-		if (!ne) {
-			r = -ENOMEM;
-			break;
-		}
-		o->extents = ne;
-		o->extents[o->n_extents++] = ds;
-		o->extents[o->n_extents++] = de - ds;
-		for (off_t p = ds; p < de && r == 0;) {
-			size_t n = MIN((off_t)(1 << 20), de - p);
-			r = pread_full(fd, buf, n, p);
-			if (r == 0)
-				r = write_full(out, buf, n);
-			XXH3_64bits_update(xs, buf, n);
-			p += n;
-		}
-		if (r < 0)
-			break;
-		pos = de;
-	}
+	r = extents_scan(fd, o->size, &o->extents, &o->n_extents, &data);
+	if (r == 0)
+		r = extents_save(c->dirfd, name, fd, o->extents, o->n_extents, &o->checksum);
 	o->has_checksum = true;
-	o->checksum = XXH3_64bits_digest(xs);
-	XXH3_freeState(xs);
 	if (r < 0)
-		return pr_errno(r, "pid %d: dumping shared memory object %u", t->pid, o->id);
+		return pr_errno(r, "pid %d: dumping shared memory object %u into %s", t->pid, o->id, name);
 	return 0;
 }
 
@@ -198,42 +164,12 @@ int shmem_restore_fd(struct restore_task *t, uint32_t id)
 static int fill(struct restore_ctx *c, ShmemObj *o, int fd)
 {
 	char name[IMG_NAME_MAX];
-	_cleanup_close_ int in = -1;
-	_cleanup_free_ char *buf = malloc(1 << 20);
-	XXH3_state_t *xs = XXH3_createState();
-	int r = 0;
+	int r;
 
 	snprintf(name, sizeof(name), "shmdata-%u.img", o->id);
-	in = openat(c->dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (in < 0 || !buf || !xs) {
-		XXH3_freeState(xs);
-		return pr_errno(in < 0 ? -errno : -ENOMEM, "image %s: cannot open", name);
-	}
-	XXH3_64bits_reset(xs);
-	for (size_t i = 0; i + 1 < o->n_extents && r == 0; i += 2) {
-		uint64_t off = o->extents[i], len = o->extents[i + 1];
-		while (len && r == 0) {
-			size_t n = MIN(len, (uint64_t)(1 << 20));
-			r = read_full(in, buf, n);
-			if (r == -EIO) {
-				pr_err("image %s is truncated", name);
-				r = -EBADMSG;
-				break;
-			}
-			if (r == 0)
-				r = pwrite_full(fd, buf, n, off);
-			XXH3_64bits_update(xs, buf, n);
-			off += n;
-			len -= n;
-		}
-	}
-	if (r == 0 && o->has_checksum && XXH3_64bits_digest(xs) != o->checksum) {
-		pr_err("image %s is corrupt: checksum mismatch", name);
-		r = -EBADMSG;
-	} else if (r < 0 && r != -EBADMSG) {
+	r = extents_fill(c->dirfd, name, fd, o->extents, o->n_extents, o->has_checksum, o->checksum);
+	if (r < 0 && r != -EBADMSG)
 		pr_errno(r, "filling shared memory object %u from %s", o->id, name);
-	}
-	XXH3_freeState(xs);
 	return r;
 }
 
