@@ -65,43 +65,17 @@ static int parse_ids_line(const char *status, const char *key, int32_t **out, si
 	return 0;
 }
 
-/* The line of /proc/.../status starting with key, for comparisons. */
-static const char *status_line(const char *status, const char *key, size_t *len)
-{
-	const char *p = strstr(status, key), *e;
-	if (!p)
-		return "";
-	e = strchr(p, '\n');
-	*len = e ? (size_t)(e - p) : strlen(p);
-	return p;
-}
-
 static int thread_extra(struct dump_task *t, struct dump_thread *th, const char *status, ThreadExtra *x,
 			char **comm)
 {
 	struct ptrace_rseq_configuration rc = { 0 };
-	_cleanup_free_ char *mstatus = NULL;
-	static const char *same[] = { "\nUid:", "\nGid:", "\nGroups:", "\nCapInh:", "\nCapPrm:",
-				      "\nCapEff:", "\nCapBnd:", "\nCapAmb:" };
 	char name[64];
 	void *head = NULL;
 	size_t hlen = 0;
 	long ret;
 	int r;
 
-	/* Per-thread credentials are not kept: refuse if they differ. */
-	r = proc_read(t->pid, "status", &mstatus, NULL);
-	if (r < 0)
-		return pr_errno(r, "pid %d: cannot read status", t->pid);
-	for (size_t i = 0; i < ARRAY_SIZE(same); i++) {
-		size_t l1 = 0, l2 = 0;
-		const char *a = status_line(mstatus, same[i], &l1), *b = status_line(status, same[i], &l2);
-		if (l1 != l2 || memcmp(a, b, l1)) {
-			pr_err("pid %d: thread %d has credentials of its own (%s differs from the main "
-			       "thread's): not supported yet", t->pid, th->tid, same[i] + 1);
-			return -ENOTSUP;
-		}
-	}
+	/* (credentials of its own: creds.c, creds-<tid>.img) */
 	x->blocked = th->t.sigmask;
 	/* private pending queue */
 	for (uint64_t off = 0;; off++) {

@@ -88,6 +88,8 @@ static int load_task(struct rst *s, struct rtask *rt)
 			return -EBADMSG;
 		}
 	}
+	rt->t.thread_tids = rt->core->threads;
+	rt->t.nr_thread_tids = rt->nr_thr;
 	r = mm_load(&s->c, &rt->t, &rt->mm);
 	if (r < 0)
 		return r;
@@ -291,6 +293,13 @@ static int finish(struct rst *s, struct rtask *rt)
 		if (m->inject_late && (r = m->inject_late(&s->c, t)) < 0)
 			return r;
 	}
+	/* per-thread state (creds), before dumpable is set back */
+	for (size_t k = 0; k < rt->nr_thr; k++)
+		for (int i = 0; i < MOD_MAX; i++) {
+			const struct crest_module *m = crest_modules[i];
+			if (m->inject_thread && (r = m->inject_thread(&s->c, t, k, &rt->thr[k].t)) < 0)
+				return r;
+		}
 	if (misc_restore_dumpable && (r = misc_restore_dumpable(&s->c, t)) < 0)
 		return r;
 	if (sig_restore_blocked && (r = sig_restore_blocked(t, &mask)) < 0)

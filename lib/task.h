@@ -83,6 +83,8 @@ struct restore_task {
 	struct tracee t;            /* valid in inject phases */
 	int idx;                    /* index in c->tasks */
 	const struct PstreeEntry *pstree; /* its entry: ppid, pgid, sid, nspid... */
+	const int32_t *thread_tids; /* its other threads (core image), in order */
+	size_t nr_thread_tids;
 	struct shmem_restore *shmem; /* = the ctx's (shmem.c) */
 	void *priv[MOD_MAX];
 };
@@ -105,6 +107,10 @@ struct crest_module {
 	int (*inject)(struct restore_ctx *c, struct restore_task *t);
 	/* Same, after every module's inject (pending signals, creds last). */
 	int (*inject_late)(struct restore_ctx *c, struct restore_task *t);
+	/* Then, for each other thread (t->thread_tids[i], stopped as th, same
+	 * gadget and scratch): per-thread state only the thread can set. */
+	int (*inject_thread)(struct restore_ctx *c, struct restore_task *t, size_t i,
+			     struct tracee *th);
 	/* Highest fd number the task needs (files), to place tmp fds above. */
 	int (*max_fd)(struct restore_task *t);
 	void (*free)(struct restore_task *t);
