@@ -172,6 +172,13 @@ static int read_nspid(struct dump_task *t, long *threads)
 	return 0;
 }
 
+static bool access_proc(pid_t pid)
+{
+	char path[32];
+	snprintf(path, sizeof(path), "/proc/%d", pid);
+	return access(path, F_OK) == 0;
+}
+
 static int add_task(struct dump_ctx *c, pid_t pid, struct dump_task *parent)
 {
 	struct dump_task *t = xzalloc(sizeof(*t)), **n;
@@ -214,6 +221,11 @@ static int add_task(struct dump_ctx *c, pid_t pid, struct dump_task *parent)
 			pr_errno(r, "pid %d: cannot read its /proc entries", pid);
 		return r == -ENOENT ? -ESRCH : r;
 	}
+	if ((state == 'Z' || state == 'X') && threads > 1) {
+		pr_err("pid %d: its main thread has exited (pthread_exit) while %ld other threads run "
+		       "on: such a process cannot be dumped yet", pid, threads - 1);
+		return -ENOTSUP;
+	}
 	if (state == 'Z' || state == 'X') {
 		if (!parent) {
 			pr_err("pid %d is a zombie: nothing left to dump (its parent has to reap it)", pid);
@@ -227,6 +239,25 @@ static int add_task(struct dump_ctx *c, pid_t pid, struct dump_task *parent)
 		return -EINVAL;
 	}
 	r = tracee_seize(&t->t, pid);
+	if (r == -ESRCH && parent) {
+		/* It exited while crest stopped it: its parent is stopped, so it
+		 * stays as a zombie (or is gone, if its parent ignores SIGCHLD). */
+		if (read_stat(t, &state) == 0 && (state == 'Z' || state == 'X')) {
+			pr_debug("pid %d exited while crest stopped it: dumped as a zombie", pid);
+			t->zombie = true;
+			return 0;
+		}
+		if (access_proc(pid)) {
+			pr_err("pid %d: cannot seize it: it exited and is still there", pid);
+			return -ESRCH;
+		}
+		pr_debug("pid %d exited and was reaped while crest stopped it", pid);
+		c->nr_tasks--;
+		dump_task_free(t);
+		return 0;
+	}
+	if (r == -ESRCH)
+		pr_err("pid %d: no such process (it exited)", pid);
 	if (r < 0)
 		return r;
 	t->seized = true;

@@ -92,6 +92,19 @@ int tracee_adopt_state(struct tracee *t)
 	return open_mem(t);
 }
 
+/* The task (any tid) is gone or past the point of no return in exit(). */
+static bool task_exiting(pid_t pid)
+{
+	_cleanup_free_ char *stat = NULL;
+	char *p;
+
+	if (proc_read(pid, "stat", &stat, NULL) < 0)
+		return true;
+	p = strrchr(stat, ')');
+	return p && p[1] && (p[2] == 'Z' || p[2] == 'X');
+}
+
+/* Seize and stop a task.  -ESRCH, without a message: it is gone or exiting. */
 int tracee_seize(struct tracee *t, pid_t pid)
 {
 	bool cont_pending = false;
@@ -102,6 +115,11 @@ int tracee_seize(struct tracee *t, pid_t pid)
 	t->mem_fd = -1;
 	if (ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACESYSGOOD) < 0) {
 		r = -errno;
+		/* Gone, or exiting (the kernel answers EPERM once exit has begun):
+		 * not an error here, the caller decides (a thread or child that
+		 * exits while the tree is being frozen is a normal event). */
+		if (r == -ESRCH || (r == -EPERM && task_exiting(pid)))
+			return -ESRCH;
 		if (r == -EPERM)
 			pr_err("pid %d: cannot seize it with ptrace: %s (is it traced by another "
 			       "process, e.g. a debugger?)", pid, strerror(-r));
@@ -123,7 +141,7 @@ int tracee_seize(struct tracee *t, pid_t pid)
 			return r;
 		}
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
-			pr_err("pid %d: exited while crest was stopping it", pid);
+			pr_debug("pid %d: exited while crest was stopping it", pid);
 			return -ESRCH;
 		}
 		if (!WIFSTOPPED(status))
