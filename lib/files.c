@@ -34,6 +34,7 @@
 #include "log.h"
 #include "shmem.h"
 #include "ghost.h"
+#include "sk_unix.h"
 #include "task.h"
 #include "util.h"
 
@@ -56,6 +57,7 @@ static const char *kind_name(FilesKind k)
 	case FILES_KIND__FILES_SHELL_TTY: return "shell terminal";
 	case FILES_KIND__FILES_MEMFD: return "memfd";
 	case FILES_KIND__FILES_GHOST: return "file without a name";
+	case FILES_KIND__FILES_UNIXSK: return "unix socket";
 	default: return "?";
 	}
 }
@@ -337,6 +339,8 @@ static int classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const
 	} else if (S_ISFIFO(st->st_mode)) {
 		pr_err("pid %d: fd %d is the named FIFO %s: not supported yet", pid, fd, link);
 		return -ENOTSUP;
+	} else if (S_ISSOCK(st->st_mode)) {
+		return skunix_classify(c, s, f, link, st);      /* sk_unix.c */
 	} else {
 		pr_err("pid %d: fd %d is %s: not supported yet", pid, fd, link);
 		return -ENOTSUP;
@@ -537,7 +541,7 @@ static int load_check(struct restore_ctx *c, struct restore_task *t, struct rsta
 	for (size_t i = 0; i < img->n_descs; i++) {
 		FilesDesc *d = img->descs[i];
 		if (d->id != i ||
-		    ((unsigned)d->kind > FILES_KIND__FILES_MEMFD && d->kind != FILES_KIND__FILES_GHOST) ||
+		    ((unsigned)d->kind > FILES_KIND__FILES_UNIXSK && d->kind != FILES_KIND__FILES_GHOST) ||
 		    (d->kind == FILES_KIND__FILES_GHOST &&
 		     (!d->has_ghost_id || !ghost_restore_has(c, d->ghost_id))) ||
 		    (d->kind == FILES_KIND__FILES_MEMFD &&
@@ -574,6 +578,12 @@ static int load_check(struct restore_ctx *c, struct restore_task *t, struct rsta
 
 		if (fd < 0 || files_desc_remote(d))
 			continue;       /* unused, or restored by another task */
+		if (d->kind == FILES_KIND__FILES_UNIXSK) {
+			r = skunix_load_desc(c, t, d, fd);     /* sk_unix_restore.c */
+			if (r < 0)
+				return r;
+			continue;
+		}
 		if (d->kind == FILES_KIND__FILES_SHELL_TTY) {
 			s->need_tty = true;
 			if (c->tty_fd < 0) {
@@ -822,6 +832,9 @@ static int files_prepare(struct restore_ctx *c, struct restore_task *t)
 		if (r < 0)
 			goto out;
 	}
+	r = skunix_prepare(c, t, base);    /* the unix sockets this task makes */
+	if (r < 0)
+		goto out;
 	for (size_t i = 0; i < img->n_descs; i++) {
 		FilesDesc *d = img->descs[i];
 		int fd = d->has_keep_fd ? d->keep_fd : s->first_fd[i];
@@ -837,6 +850,9 @@ static int files_prepare(struct restore_ctx *c, struct restore_task *t)
 			break;
 		case FILES_KIND__FILES_GHOST:
 			r = open_ghost(c, t, fd, d, base);
+			break;
+		case FILES_KIND__FILES_UNIXSK:
+			r = skunix_open(c, t, fd, d);
 			break;
 		case FILES_KIND__FILES_SHELL_TTY:
 			r = fcntl(tty, F_DUPFD_CLOEXEC, base);
@@ -891,6 +907,7 @@ out:
 	}
 	if (tty >= 0)
 		close(tty);
+	skunix_prepare_end(c, t);
 	return r;
 }
 
@@ -904,4 +921,5 @@ const struct crest_module files_module = {
 	.max_fd = files_max_fd,
 	.free = files_free,
 	.dump_fini = fshare_dump_fini,
+	.restore_fini = skunix_restore_fini,
 };

@@ -49,6 +49,8 @@ void files_dstate_free(struct dstate *s);
 int fshare_dump_add(struct dump_ctx *c, struct dstate *s);
 /* .dump_fini: find what the tasks share, dump pipes, write every image. */
 int fshare_dump_fini(struct dump_ctx *c, bool ok);
+/* Fail (naming f) unless the restored s can take a description from owner. */
+int fshare_need_visible(const struct dstate *owner, const struct dstate *s, const struct dfile *f);
 
 /* ---- restore ---- */
 

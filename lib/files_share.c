@@ -34,6 +34,7 @@
 #include "image.h"
 #include "log.h"
 #include "pstree.pb-c.h"
+#include "sk_unix.h"
 #include "task.h"
 #include "util.h"
 
@@ -155,6 +156,11 @@ static int need_visible(const struct dstate *owner, const struct dstate *s, cons
 	return -ENOTSUP;
 }
 
+int fshare_need_visible(const struct dstate *owner, const struct dstate *s, const struct dfile *f)
+{
+	return need_visible(owner, s, f);
+}
+
 /* ------------------------------------------------- descriptions, tree-wide */
 
 struct dref {                   /* sort key of one description */
@@ -241,7 +247,7 @@ static int assign_owners(struct fshare_dump *d)
 	for (size_t t = 0; t < d->n; t++)
 		for (size_t i = 0; i < d->tasks[t]->nr_files; i++) {
 			struct dfile *f = F(d, t, i), *root = group_root(d, f);
-			if (f->pb.kind == FILES_KIND__FILES_PIPE)
+			if (f->pb.kind == FILES_KIND__FILES_PIPE || f->pb.kind == FILES_KIND__FILES_UNIXSK)
 				continue;
 			if (root->own_task < 0 ||
 			    depth(d->tasks[t]) > depth(d->tasks[root->own_task])) {
@@ -255,7 +261,8 @@ static int assign_owners(struct fshare_dump *d)
 			struct dfile *f = F(d, t, i), *root = group_root(d, f), *o;
 			struct dstate *os;
 			int r;
-			if (f->pb.kind == FILES_KIND__FILES_PIPE || root->own_task < 0 ||
+			if (f->pb.kind == FILES_KIND__FILES_PIPE || f->pb.kind == FILES_KIND__FILES_UNIXSK ||
+			    root->own_task < 0 ||
 			    (root->own_task == (int)t && root->own_file == (int)i))
 				continue;
 			os = d->tasks[root->own_task];
@@ -618,9 +625,12 @@ int fshare_dump_fini(struct dump_ctx *c, bool ok)
 		r = assign_owners(d);
 	if (r == 0)
 		r = dump_pipes(d);
+	if (r == 0)
+		r = skunix_dump_tree(c, d->tasks, d->n);   /* sk_unix_tree.c */
 	for (size_t i = 0; r == 0 && i < d->n; i++)
 		r = write_image(c, d->tasks[i]);
 out:
+	skunix_dump_free(c);
 	fshare_free(c);
 	return r;
 }
@@ -661,7 +671,8 @@ int fshare_load_check(struct restore_ctx *c, struct restore_task *t, struct rsta
 			s->has_remote = true;
 		}
 		if (d->has_keep_fd) {
-			if (d->kind != FILES_KIND__FILES_PIPE || !d->has_pipe_id || d->keep_fd <= own_max) {
+			if ((d->kind == FILES_KIND__FILES_PIPE ? !d->has_pipe_id :
+			     d->kind != FILES_KIND__FILES_UNIXSK || !d->has_unixsk_id) || d->keep_fd <= own_max) {
 				pr_err("pid %d: files image: kept pipe end %zu (fd %d) is inconsistent; the "
 				       "image is damaged", t->pid, i, d->keep_fd);
 				return -EBADMSG;

@@ -15,6 +15,7 @@
 #include "shmem.pb-c.h"
 #include "pstree.pb-c.h"
 #include "ghost.pb-c.h"
+#include "sk-unix.pb-c.h"
 
 static const struct {
 	const char *prefix;
@@ -33,6 +34,7 @@ static const struct {
 	{ "shmem.", &shmem_objs__descriptor },
 	{ "pstree.", &pstree__descriptor },
 	{ "ghost.", &ghost_objs__descriptor },
+	{ "sk-unix.", &unix_sks__descriptor },
 };
 
 const ProtobufCMessageDescriptor *img_descriptor_for(const char *filename)

@@ -41,6 +41,7 @@ struct dump_ctx {
 	size_t nr_tasks;
 	struct shmem_dump *shmem;   /* shmem.c: shared memory objects of the tree */
 	struct ghost_dump *ghost;   /* ghost.c: deleted/replaced files of the tree */
+	struct skunix_dump *skunix; /* sk_unix.c: unix sockets of the tree */
 	void *mod[MOD_MAX];         /* a module's tree-wide state (freed by its dump_fini) */
 };
 
@@ -68,6 +69,7 @@ struct restore_ctx {
 	int tty_fd;                 /* --shell-job: crest's terminal, or -1 */
 	struct shmem_restore *shmem; /* shmem.c: objects of the tree, held by crest */
 	struct ghost_restore *ghost; /* ghost.c: recreated deleted files, held by crest */
+	struct skunix_restore *skunix; /* sk_unix_restore.c: unix sockets of the tree */
 	void *mod[MOD_MAX];         /* a module's tree-wide state (freed by its restore_fini) */
 	/* every task of the tree, parents first (valid from load on) */
 	struct restore_task **tasks;
