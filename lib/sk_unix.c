@@ -471,17 +471,21 @@ static int add_msg(UnixSk *pb, const uint8_t *data, size_t len, const struct soc
 }
 
 /* Copy the receive queue without consuming it: SO_PEEK_OFF from 0 and
- * MSG_PEEK until it is exhausted; each datagram/record is one message. */
+ * MSG_PEEK until it is exhausted; each datagram/record is one message.
+ * The kernel skips an empty datagram in such a walk once anybody peeked
+ * at it: the head of the queue is first peeked without an offset, which
+ * always reaches it (an empty datagram further down that the task itself
+ * peeked at cannot be seen). */
 static int peek_queue(struct sku *u, int lfd, pid_t pid, int fd, const char *desc)
 {
-	bool stream = u->pb.type == SOCK_STREAM;
+	bool stream = u->pb.type == SOCK_STREAM, head = !stream;
 	char ctl[CMSG_SPACE(sizeof(int) * 253) + CMSG_SPACE(sizeof(struct ucred)) + 512];
 	_cleanup_free_ uint8_t *buf = NULL;
 	size_t cap = 1 << 16, total = 0;
-	int old = -1, zero = 0, r = 0, off = 0;
+	int old = -1, start = head ? -1 : 0, zero = 0, r = 0, off = 0;
 
 	if (opt_int(lfd, SOL_SOCKET, SO_PEEK_OFF, &old) < 0 ||
-	    setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
+	    setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &start, sizeof(start)) < 0)
 		return pr_errno(-errno, "pid %d: fd %d (%s): SO_PEEK_OFF: cannot read its queue without "
 				"consuming it", pid, fd, desc);
 	buf = malloc(cap);
@@ -533,6 +537,16 @@ static int peek_queue(struct sku *u, int lfd, pid_t pid, int fd, const char *des
 		}
 		if (stream && n == 0)
 			break;          /* end of stream */
+		if (head) {
+			/* the head: kept here only if empty, else the walk finds it */
+			head = false;
+			if (setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0) {
+				r = pr_errno(-errno, "pid %d: fd %d (%s): SO_PEEK_OFF", pid, fd, desc);
+				goto out;
+			}
+			if (n)
+				continue;
+		}
 		if (!stream && (size_t)n > cap) {
 			/* bigger than the buffer: peek it again whole */
 			uint8_t *nb = realloc(buf, (size_t)n);

@@ -288,8 +288,18 @@ int skr_bind_own(struct bctx *b, const UnixSk *u, int fd)
 	if (r < 0)
 		return pr_errno(r, "pid %d: cannot bind socket:[%" PRIu64 "] to %s (without a file)",
 				b->t->pid, u->ino, skr_name(u, name, sizeof(name)));
-	pr_debug("pid %d: socket:[%" PRIu64 "] bound to %s, its file unlinked again", b->t->pid, u->ino,
-		 skr_name(u, name, sizeof(name)));
+	{
+		struct stat st;
+		full_path(u, dir, sizeof(dir));
+		if (lstat(dir, &st) == 0)
+			pr_info("pid %d: socket:[%" PRIu64 "] (unix %s) bound again to %s, without a file as "
+				"at dump: %s is another file now, left alone", b->t->pid, u->ino,
+				skunix_type_name(u->type), skr_name(u, name, sizeof(name)), dir);
+		else
+			pr_info("pid %d: socket:[%" PRIu64 "] (unix %s) bound again to %s, without a file as "
+				"at dump (its path was unlinked)", b->t->pid, u->ino, skunix_type_name(u->type),
+				skr_name(u, name, sizeof(name)));
+	}
 	return l;
 }
 

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include "sk-unix.pb-c.h"
 
@@ -46,6 +47,8 @@ static inline const char *skunix_name_str(const uint8_t *name, size_t len, char 
 	if (name[0] == 0) {
 		out[o++] = '@';
 		i = 1;
+	} else {
+		len = strnlen((const char *)name, len);     /* a path: up to its NUL */
 	}
 	for (; i < len && o + 5 < size; i++) {
 		if (name[i] >= 0x20 && name[i] < 0x7f)

@@ -39,7 +39,7 @@ static inline socklen_t tu_addr(struct sockaddr_un *a, const char *name, int abs
 		memcpy(a->sun_path + 1, name, n);
 		return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + n);
 	}
-	snprintf(a->sun_path, sizeof(a->sun_path), "%s", name);
+	strncpy(a->sun_path, name, sizeof(a->sun_path) - 1);
 	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(a->sun_path) + 1);
 }
 
