@@ -32,6 +32,7 @@
 #include "files_priv.h"
 #include "image.h"
 #include "log.h"
+#include "pstree.pb-c.h"
 #include "shmem.h"
 #include "ghost.h"
 #include "sk_unix.h"
@@ -439,6 +440,14 @@ static int files_dump(struct dump_ctx *c, struct dump_task *t)
 	size_t nr = 0;
 	int r;
 
+	if (t->files_owner) {
+		/* one fd table shared with an earlier task (CLONE_FILES, pstree.c):
+		 * dumped, and restored, once by that task */
+		pr_info("pid %d: its fd table is pid %d's (CLONE_FILES): dumped with it", t->pid,
+			t->files_owner);
+		free(s);
+		return 0;
+	}
 	if (!s)
 		return pr_errno(-ENOMEM, "pid %d: dumping fds", t->pid);
 	*s = (struct dstate){ .t = t, .pid = t->pid, .pidfd = t->pidfd, .max_fd = -1 };
@@ -614,6 +623,8 @@ static int files_load(struct restore_ctx *c, struct restore_task *t)
 	Files *img = NULL;
 	int r;
 
+	if (t->pstree && t->pstree->has_files_owner)
+		return 0;       /* its fd table is the owner's, restored by it (share.c) */
 	snprintf(name, sizeof(name), "files-%d.img", t->pid);
 	r = img_read(c->dirfd, name, &files__descriptor, (ProtobufCMessage **)&img, false);
 	if (r < 0)
@@ -794,12 +805,15 @@ static int open_pipe_end(pid_t pid, int fd, const FilesDesc *d, struct rpipe *rp
 static int files_prepare(struct restore_ctx *c, struct restore_task *t)
 {
 	struct rstate *s = t->priv[MOD_FILES];
-	Files *img = s->img;
+	Files *img;
 	int base = t->tmp_fd_base, tty = -1, r = 0;
 	_cleanup_free_ int *dfd = NULL;
 	_cleanup_free_ struct rpipe *rp = NULL;
 	pid_t pid = t->pid;
 
+	if (!s)
+		return 0;       /* a table shared with its owner, who restores it */
+	img = s->img;
 	if (s->max_fd >= base) {
 		pr_err("pid %d: fd %d to restore is not below the temporary fd base %d", pid, s->max_fd,
 		       base);

@@ -45,6 +45,7 @@
 struct fshare_dump {
 	struct dstate **tasks;  /* every dumped task, parents first */
 	size_t n, cap;
+	struct dump_ctx *c;     /* the whole tree (also tasks sharing another's fd table) */
 };
 
 int fshare_dump_add(struct dump_ctx *c, struct dstate *s)
@@ -56,6 +57,7 @@ int fshare_dump_add(struct dump_ctx *c, struct dstate *s)
 		if (!d)
 			goto nomem;
 		c->mod[MOD_FILES] = d;
+		d->c = c;
 	}
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 16;
@@ -302,8 +304,8 @@ static int cmp_u64(const void *a, const void *b)
 
 static bool in_tree(struct fshare_dump *d, pid_t p)
 {
-	for (size_t i = 0; i < d->n; i++)
-		if (d->tasks[i]->pid == p)
+	for (size_t i = 0; i < d->c->nr_tasks; i++)
+		if (d->c->tasks[i]->pid == p)
 			return true;
 	return false;
 }

@@ -40,6 +40,7 @@
 #include "util.h"
 #include "misc.h"
 #include "misc.pb-c.h"
+#include "pstree.pb-c.h"
 #include "ghost.h"
 
 #ifndef PTRACE_GET_RSEQ_CONFIGURATION
@@ -392,6 +393,13 @@ static int prepare_oom_score_adj(pid_t pid, int want)
 	return 0;
 }
 
+/* Its cwd/root/umask are an earlier task's (CLONE_FS between processes,
+ * share.c): that task sets them; this one only checks them. */
+static bool fs_shared(const struct restore_task *t)
+{
+	return t->pstree && t->pstree->has_fs_owner;
+}
+
 static int misc_prepare(struct restore_ctx *c, struct restore_task *t)
 {
 	const TaskMisc *m = t->priv[MOD_MISC];
@@ -400,10 +408,12 @@ static int misc_prepare(struct restore_ctx *c, struct restore_task *t)
 	if (!m)
 		return 0;
 
-	umask((mode_t)m->umask);
+	/* fs info shared with an earlier task (CLONE_FS): set once, by it */
+	if (!fs_shared(t))
+		umask((mode_t)m->umask);
 	/* a removed cwd: natively, from the object ghost.c recreated (the
 	 * injected chdir of inject_late cannot reach a nameless directory) */
-	if (m->has_cwd_ghost && fchdir(ghost_fd(c, m->cwd_ghost)) < 0)
+	if (m->has_cwd_ghost && !fs_shared(t) && fchdir(ghost_fd(c, m->cwd_ghost)) < 0)
 		return pr_errno(-errno, "pid %d: cwd (%s): fchdir to the recreated directory", t->pid, m->cwd);
 
 	if (prctl(PR_SET_NAME, m->comm, 0, 0, 0) < 0)
@@ -493,6 +503,8 @@ static int misc_inject_late(struct restore_ctx *c, struct restore_task *t)
 
 	if (!m)
 		return 0;
+	if (fs_shared(t))
+		goto verify;    /* set by the owner of its fs info, finished before it */
 	size_t lc = strlen(m->cwd) + 1, lr = strlen(m->root) + 1;
 	if (lc + lr > t->t.scratch_size) {
 		pr_err("pid %d: cwd/root paths too long for the scratch area", t->pid);
@@ -514,6 +526,7 @@ static int misc_inject_late(struct restore_ctx *c, struct restore_task *t)
 		if (r < 0)
 			return r;
 	}
+verify:
 	if (m->has_cwd_ghost) {
 		struct stat st;
 		if (fstat(ghost_fd(c, m->cwd_ghost), &st) < 0)

@@ -18,6 +18,7 @@
 #include "image.h"
 #include "log.h"
 #include "pstree.h"
+#include "share.h"
 #include "util.h"
 
 static struct dump_task *find_task(struct dump_ctx *c, pid_t pid)
@@ -54,6 +55,78 @@ static bool has_thread(struct dump_task *t, pid_t tid)
 	return false;
 }
 
+/* How long a dump waits for a vfork child to exec before it gives up. */
+#define VFORK_WAIT_MS 2000
+
+/* The state letter of thread tid of pid ('?' if unreadable). */
+static char thread_state(pid_t pid, pid_t tid)
+{
+	_cleanup_free_ char *buf = NULL;
+	char name[64], *p;
+
+	snprintf(name, sizeof(name), "task/%d/stat", tid);
+	if (proc_read(pid, name, &buf, NULL) < 0 || !(p = strrchr(buf, ')')) || !p[1])
+		return '?';
+	return p[2];
+}
+
+/* A child of thread tid that shares its address space: a vfork child that
+ * has not exec'd yet (0: none). */
+static pid_t vfork_child(pid_t pid, pid_t tid)
+{
+	_cleanup_free_ char *kids = NULL;
+	char name[64];
+
+	snprintf(name, sizeof(name), "task/%d/children", tid);
+	if (proc_read(pid, name, &kids, NULL) < 0)
+		return 0;
+	for (char *p = kids; *p;) {
+		char *e;
+		long k = strtol(p, &e, 10);
+		if (e == p)
+			break;
+		p = e;
+		if (syscall(SYS_kcmp, pid, (pid_t)k, KCMP_VM, 0, 0) == 0)
+			return (pid_t)k;
+	}
+	return 0;
+}
+
+/* A thread blocked in vfork() sleeps until its child execs or exits, and no
+ * ptrace request stops it meanwhile: seizing it would hang.  Wait a bounded
+ * time for the exec (a shell's vfork+exec takes microseconds), then refuse
+ * before anything is seized. */
+static int wait_vfork(pid_t pid, pid_t tid)
+{
+	uint64_t deadline = now_ns() + VFORK_WAIT_MS * 1000000ull;
+	pid_t child = 0;
+	char who[48];
+
+	if (tid == pid)
+		snprintf(who, sizeof(who), "pid %d", pid);
+	else
+		snprintf(who, sizeof(who), "pid %d (thread %d)", pid, tid);
+	for (;;) {
+		pid_t ch;
+		if (thread_state(pid, tid) != 'D' || !(ch = vfork_child(pid, tid))) {
+			if (child)
+				pr_info("%s: its vfork child %d has exec'd or exited", who, child);
+			return 0;
+		}
+		if (!child)
+			pr_info("%s waits in vfork() for its child %d to exec: waiting up to %d ms", who, ch,
+				VFORK_WAIT_MS);
+		child = ch;
+		if (now_ns() > deadline)
+			break;
+		usleep(5000);
+	}
+	pr_err("pid %d is a vfork child that has not exec'd yet; %s waits for it in vfork() (for "
+	       "%d ms now) and cannot be stopped until it has: try again when pid %d has exec'd or "
+	       "exited", child, who, VFORK_WAIT_MS, child);
+	return -EBUSY;
+}
+
 /* Seize every thread of a process, rescanning until no new one shows up. */
 static int seize_threads(struct dump_task *t)
 {
@@ -86,7 +159,9 @@ static int seize_threads(struct dump_task *t)
 			memset(n, 0, sizeof(*n));
 			n->tid = tid;
 			n->t.mem_fd = -1;
-			r = tracee_seize(&n->t, tid);
+			r = wait_vfork(t->pid, (pid_t)tid);
+			if (r == 0)
+				r = tracee_seize(&n->t, tid);
 			if (r == -ESRCH)
 				r = 0;   /* exited meanwhile */
 			else if (r == 0) {
@@ -238,6 +313,9 @@ static int add_task(struct dump_ctx *c, pid_t pid, struct dump_task *parent)
 		pr_err("pid %d is crest itself", pid);
 		return -EINVAL;
 	}
+	r = wait_vfork(pid, pid);
+	if (r < 0)
+		return r;
 	r = tracee_seize(&t->t, pid);
 	if (r == -ESRCH && parent) {
 		/* It exited while crest stopped it: its parent is stopped, so it
@@ -376,31 +454,85 @@ static int check_foreign(struct dump_ctx *c)
 	return r;
 }
 
-/* Resources that only threads share (a fd table, fs info, signal handlers,
- * an address space) shared by two processes: vfork, clone(CLONE_FILES...). */
-static int check_shared_between_processes(struct dump_ctx *c)
+static int kcmp_pids(pid_t a, pid_t b, int type)
 {
-	static const struct { int type; const char *what; } kinds[] = {
-		{ KCMP_VM, "address space (CLONE_VM, e.g. a vfork child before exec)" },
-		{ KCMP_FILES, "file descriptor table (CLONE_FILES)" },
-		{ KCMP_FS, "cwd/root/umask (CLONE_FS)" },
+	return (int)syscall(SYS_kcmp, a, b, type, 0, 0);
+}
+
+/* Resources that threads share, shared by two processes.  An address space
+ * (and so signal handlers: CLONE_SIGHAND needs CLONE_VM) is refused; an fd
+ * table or fs info is grouped (share.c) and recreated shared if a creation
+ * order gives it back. */
+static int find_sharing(struct dump_ctx *c)
+{
+	static const struct { int type; const char *what; } refused[] = {
+		{ KCMP_VM, "address space (CLONE_VM)" },
 		{ KCMP_SIGHAND, "signal handlers (CLONE_SIGHAND)" },
 	};
+	static const int kcmp_type[SHARE_KINDS] = { [SHARE_FILES] = KCMP_FILES, [SHARE_FS] = KCMP_FS };
+	_cleanup_free_ struct share_node *n = calloc(c->nr_tasks + 1, sizeof(*n));
+	_cleanup_free_ struct share_plan *plan = calloc(c->nr_tasks + 1, sizeof(*plan));
+	struct dump_task *root = c->tasks[0];
+
+	if (!n || !plan)
+		return -ENOMEM;
+	/* the root's parent is outside the tree: what it shares with the root
+	 * would be split by a dump of the tree */
+	if (root->ppid > 0) {
+		static const struct { int type; const char *what; } all[] = {
+			{ KCMP_VM, "address space (CLONE_VM, e.g. a vfork child before exec)" },
+			{ KCMP_FILES, "fd table (CLONE_FILES)" },
+			{ KCMP_FS, "cwd/root/umask (CLONE_FS)" },
+			{ KCMP_SIGHAND, "signal handlers (CLONE_SIGHAND)" },
+		};
+		for (size_t k = 0; k < ARRAY_SIZE(all); k++)
+			if (kcmp_pids(root->pid, root->ppid, all[k].type) == 0) {
+				pr_err("pid %d shares its %s with its parent %d, which is outside the dumped "
+				       "tree: the sharing would be lost; dump from pid %d instead", root->pid,
+				       all[k].what, root->ppid, root->ppid);
+				return -ENOTSUP;
+			}
+	}
 	for (size_t i = 0; i < c->nr_tasks; i++) {
-		for (size_t j = i + 1; j < c->nr_tasks; j++) {
-			pid_t a = c->tasks[i]->pid, b = c->tasks[j]->pid;
-			if (c->tasks[i]->zombie || c->tasks[j]->zombie)
+		struct dump_task *t = c->tasks[i];
+		pid_t *own[SHARE_KINDS] = { &t->files_owner, &t->fs_owner };
+
+		n[i] = (struct share_node){ .pid = t->pid, .ppid = t->parent ? t->parent->pid : 0,
+			.sid = t->sid, .pidns = t->pidns_ino, .pidns_children = t->pidns_children_ino,
+			.ns_init = t->n_nspid > 1 && t->nspid[t->n_nspid - 1] == 1, .zombie = t->zombie };
+		for (int k = 0; k < SHARE_KINDS; k++)
+			n[i].owner[k] = t->pid;
+		if (t->zombie)
+			continue;
+		for (size_t j = 0; j < i; j++) {
+			struct dump_task *o = c->tasks[j];
+			if (o->zombie)
 				continue;
-			for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
-				if (syscall(SYS_kcmp, a, b, kinds[k].type, 0, 0) == 0) {
-					pr_err("pid %d and pid %d share one %s: processes sharing it are not "
-					       "supported yet", a, b, kinds[k].what);
+			for (size_t k = 0; k < ARRAY_SIZE(refused); k++)
+				if (kcmp_pids(o->pid, t->pid, refused[k].type) == 0) {
+					pr_err("pid %d and pid %d share one %s: an address space shared without "
+					       "being threads (clone(CLONE_VM) without CLONE_THREAD, e.g. "
+					       "LinuxThreads or a vfork child before exec) is not supported",
+					       o->pid, t->pid, refused[k].what);
 					return -ENOTSUP;
+				}
+			for (int k = 0; k < SHARE_KINDS; k++) {
+				/* compare with each group's owner only (sharing is transitive) */
+				if (n[i].owner[k] != t->pid || n[j].owner[k] != o->pid)
+					continue;
+				int r = kcmp_pids(o->pid, t->pid, kcmp_type[k]);
+				if (r < 0 && errno != ESRCH)
+					return pr_errno(-errno, "pid %d: kcmp with pid %d; crest needs a kernel with "
+							"CONFIG_KCMP (see `crest check`)", t->pid, o->pid);
+				if (r == 0) {
+					n[i].owner[k] = o->pid;
+					*own[k] = o->pid;
+					pr_info("pid %d shares its %s with pid %d", t->pid, share_what(k), o->pid);
 				}
 			}
 		}
 	}
-	return 0;
+	return share_plan(n, c->nr_tasks, plan, NULL);
 }
 
 int pstree_check(struct dump_ctx *c)
@@ -440,7 +572,7 @@ int pstree_check(struct dump_ctx *c)
 			return -EAGAIN;
 		}
 	}
-	r = check_shared_between_processes(c);
+	r = find_sharing(c);
 	if (r < 0)
 		return r;
 	return check_foreign(c);
@@ -523,6 +655,14 @@ int pstree_write(struct dump_ctx *c)
 		if (t->stop_sig) {
 			e->has_stop_sig = true;
 			e->stop_sig = t->stop_sig;
+		}
+		if (t->files_owner) {
+			e->has_files_owner = true;
+			e->files_owner = t->files_owner;
+		}
+		if (t->fs_owner) {
+			e->has_fs_owner = true;
+			e->fs_owner = t->fs_owner;
 		}
 		for (size_t k = 0; k < nns; k++) {
 			if (ns[k].ino == t->pidns_ino)

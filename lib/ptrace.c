@@ -92,6 +92,45 @@ int tracee_adopt_state(struct tracee *t)
 	return open_mem(t);
 }
 
+/* A seized task stops at the next return to user space; one in a long
+ * uninterruptible sleep (a thread inside vfork() waiting for its child to
+ * exec, a hung NFS read) does not.  Wait for it a bounded time instead of
+ * hanging the dump. */
+#define SEIZE_TIMEOUT_MS 10000
+
+static int wait_stop_bounded(pid_t pid, int *status, uint64_t deadline)
+{
+	unsigned us = 20;
+
+	for (;;) {
+		pid_t r = waitpid(pid, status, __WALL | WNOHANG);
+		if (r == pid)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (now_ns() > deadline)
+			return -ETIMEDOUT;
+		usleep(us);
+		if (us < 10000)
+			us *= 2;
+	}
+}
+
+static void report_unstoppable(pid_t pid)
+{
+	_cleanup_free_ char *stat = NULL, *wchan = NULL;
+	char *p;
+	char state = '?';
+
+	if (proc_read(pid, "stat", &stat, NULL) == 0 && (p = strrchr(stat, ')')) && p[1])
+		state = p[2];
+	proc_read(pid, "wchan", &wchan, NULL);
+	pr_err("pid %d does not stop: it has been in state %c (sleeping in %s) for %d s, e.g. a "
+	       "vfork() waiting for its child to exec; try the dump again later (the task stays "
+	       "traced by crest until crest exits)", pid, state, wchan && *wchan ? wchan : "?",
+	       SEIZE_TIMEOUT_MS / 1000);
+}
+
 /* The task (any tid) is gone or past the point of no return in exit(). */
 static bool task_exiting(pid_t pid)
 {
@@ -107,6 +146,7 @@ static bool task_exiting(pid_t pid)
 /* Seize and stop a task.  -ESRCH, without a message: it is gone or exiting. */
 int tracee_seize(struct tracee *t, pid_t pid)
 {
+	uint64_t deadline = now_ns() + SEIZE_TIMEOUT_MS * 1000000ull;
 	bool cont_pending = false;
 	int status, r;
 
@@ -135,7 +175,11 @@ int tracee_seize(struct tracee *t, pid_t pid)
 		return r;
 	}
 	for (;;) {
-		r = ptrace_wait_stop(pid, &status);
+		r = wait_stop_bounded(pid, &status, deadline);
+		if (r == -ETIMEDOUT) {
+			report_unstoppable(pid);
+			return r;
+		}
 		if (r < 0) {
 			pr_errno(r, "pid %d: waiting for it to stop", pid);
 			return r;

@@ -181,6 +181,8 @@ static int load_images(struct rst *s)
 		s->c.tasks[i] = &s->tasks[i].t;
 	}
 	r = plan_group_helpers(s);
+	if (r == 0)
+		r = plan_sharing(s);   /* restore_share.c: CLONE_FILES / CLONE_FS between processes */
 	if (r < 0)
 		return r;
 	r = shmem_load(&s->c);
@@ -195,6 +197,7 @@ static int load_images(struct rst *s)
 		if (r < 0)
 			return r;
 	}
+	share_fd_ranges(s);
 	return 0;
 }
 

@@ -25,6 +25,7 @@ struct ctl_slot {
 	_Atomic int state;
 	int err;
 	unsigned long gadget;
+	_Atomic int fd_lock;   /* owner of a shared fd table: held by the member using it */
 };
 
 /* Shared (MAP_SHARED) by crest and every restored task until its swap. */
@@ -47,6 +48,10 @@ struct rtask {
 	struct rthread *thr;   /* the other threads */
 	size_t nr_thr;
 	int via_sh;            /* forked by session helper via_sh - 1 (0: by its parent) */
+	int creator;           /* share.c: the task that forks it (its parent, or a sibling
+				  with CLONE_PARENT), -1: crest */
+	uint64_t clone_flags;  /* share.c: CLONE_FILES, CLONE_FS, CLONE_PARENT */
+	int fd_group;          /* owner of the fd table it shares with others, -1: none */
 	struct mm_restore *mm;
 	bool loaded[MOD_MAX];
 	bool seized;
@@ -100,6 +105,13 @@ static inline void futex_wait(_Atomic int *a, int val, long ms)
 int find_task(struct rst *s, pid_t pid);
 /* Sessions and groups whose leader exited: plan the helpers (in crest). */
 int plan_group_helpers(struct rst *s);
+/* Fd tables and fs info shared between processes: who creates whom
+ * (share.c), and the fd ranges of each member (in crest). */
+int plan_sharing(struct rst *s);
+void share_fd_ranges(struct rst *s);
+/* In a task: hold its shared fd table while it touches it (no-op if none). */
+void share_fd_lock(struct rst *s, struct rtask *rt);
+void share_fd_unlock(struct rst *s, struct rtask *rt);
 /* clone3 at the task's pid on every pid-namespace level (waits for a busy pid) */
 pid_t clone_task(struct rst *s, const PstreeEntry *e, uint64_t flags, int wait_ms);
 /* A restored task's life until crest swaps its memory. */

@@ -143,7 +143,8 @@ pid_t clone_task(struct rst *s, const PstreeEntry *e, uint64_t flags, int wait_m
 	for (;;) {
 		struct clone_args a = {
 			.flags = flags,
-			.exit_signal = SIGCHLD,
+			/* CLONE_PARENT: the caller's exit signal (clone3 wants 0 here) */
+			.exit_signal = flags & CLONE_PARENT ? 0 : SIGCHLD,
 			.set_tid = (uint64_t)(uintptr_t)tid,
 			.set_tid_size = n,
 		};
@@ -276,7 +277,9 @@ static int create_children(struct rst *s, int idx)
 			uint64_t flags = 0;
 			pid_t pid;
 
-			if (c->ppid != e->pid || s->tasks[j].via_sh)
+			/* (a child of another task's, when that one is its sibling
+			 * sharing its fd table or fs info: share.c) */
+			if (s->tasks[j].creator != idx || s->tasks[j].via_sh)
 				continue;
 			if (pass == 0 && in_unshared)
 				continue;
@@ -284,6 +287,7 @@ static int create_children(struct rst *s, int idx)
 				continue;
 			if (!in_unshared && c->pidns != e->pidns)
 				flags |= CLONE_NEWPID;
+			flags |= s->tasks[j].clone_flags;   /* CLONE_FILES, CLONE_FS, CLONE_PARENT */
 			pid = clone_task(s, c, flags, 2000);
 			if (pid == 0)
 				task_main(s, (int)j);
@@ -413,14 +417,17 @@ __attribute__((noreturn)) void task_main(struct rst *s, int idx)
 		r = pr_errno(-errno, "pid %d: personality(%#x)", rt->t.pid, rt->core->personality);
 		goto fail;
 	}
+	share_fd_lock(s, rt);   /* one member of a shared fd table at a time */
 	for (int i = 0; i < MOD_MAX; i++) {
 		const struct crest_module *m = crest_modules[i];
 		if (m->prepare && (r = m->prepare(&s->c, &rt->t)) < 0)
 			goto fail;
 	}
+	share_fd_unlock(s, rt);
 	report(s, idx, ST_PREPARED1, 0);
 	wait_go(s, 2);
 	reap_group_helpers(s, idx);
+	share_fd_lock(s, rt);
 	for (int i = 0; i < MOD_MAX; i++) {
 		const struct crest_module *m = crest_modules[i];
 		if (m->prepare2 && (r = m->prepare2(&s->c, &rt->t)) < 0)
@@ -429,11 +436,13 @@ __attribute__((noreturn)) void task_main(struct rst *s, int idx)
 	r = mm_prepare(&s->c, &rt->t, rt->mm, &gadget);
 	if (r < 0)
 		goto fail;
+	share_fd_unlock(s, rt);
 	s->ctl->slot[idx].gadget = gadget;
 	report(s, idx, ST_PREPARED, 0);
 	for (;;)
 		pause();
 fail:
+	/* (a shared fd table's lock stays held: crest kills the tree) */
 	report(s, idx, ST_FAILED, r);
 	_exit(1);
 }
