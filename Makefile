@@ -45,6 +45,9 @@ $(BUILD)/images/%.pb-c.c $(BUILD)/images/%.pb-c.h: images/%.proto
 $(BUILD)/images/%.pb-c.o: $(BUILD)/images/%.pb-c.c
 	$(CC) $(filter-out -Werror,$(CFLAGS)) -c -o $@ $<
 
+# a schema may import another (files.proto imports anonfd.proto)
+$(PB_C:.c=.o): $(PB_H)
+
 $(BUILD)/lib/%.o: lib/%.c $(PB_H) $(wildcard lib/*.h) include/crest.h
 	@mkdir -p $(BUILD)/lib
 	$(CC) $(CFLAGS) -c -o $@ $<

@@ -20,6 +20,7 @@
 #include "inventory.pb-c.h"
 #include "log.h"
 #include "mm.h"
+#include "pidns.h"
 #include "pstree.h"
 #include "shmem.h"
 #include "ghost.h"
@@ -196,6 +197,9 @@ int crest_dump(const struct crest_opts *o)
 		r = -EINVAL;
 		goto out;
 	}
+	r = pidns_check_proc();
+	if (r < 0)
+		goto out;
 	r = pstree_freeze(&c, o->pid);
 	if (r < 0)
 		goto out;
@@ -204,6 +208,8 @@ int crest_dump(const struct crest_opts *o)
 		goto out;
 	}
 	r = pstree_check(&c);
+	if (r == 0)
+		r = pidns_dump_check(&c);
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < c.nr_tasks; i++) {

@@ -30,6 +30,7 @@
 #include "compat.h"
 #include "files.pb-c.h"
 #include "files_priv.h"
+#include "anonfd.h"
 #include "image.h"
 #include "log.h"
 #include "pstree.pb-c.h"
@@ -59,7 +60,7 @@ static const char *kind_name(FilesKind k)
 	case FILES_KIND__FILES_MEMFD: return "memfd";
 	case FILES_KIND__FILES_GHOST: return "file without a name";
 	case FILES_KIND__FILES_UNIXSK: return "unix socket";
-	default: return "?";
+	default: return anonfd_kind_name(k);
 	}
 }
 
@@ -71,6 +72,8 @@ void files_dstate_free(struct dstate *s)
 		if (s->files[i].lfd >= 0)
 			close(s->files[i].lfd);
 		free(s->files[i].pb.path);
+		free(s->files[i].defer_err);
+		anonfd_desc_free(&s->files[i].pb);
 	}
 	for (size_t i = 0; i < s->nr_pipes; i++)
 		free(s->pipes[i].data.data);
@@ -342,6 +345,10 @@ static int classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const
 		return -ENOTSUP;
 	} else if (S_ISSOCK(st->st_mode)) {
 		return skunix_classify(c, s, f, link, st);      /* sk_unix.c */
+	} else if (!strncmp(link, "anon_inode:", 11)) {
+		r = anonfd_classify(c, s, f, link);     /* anonfd.c, epoll.c, inotify.c */
+		if (r < 0)
+			return r;
 	} else {
 		pr_err("pid %d: fd %d is %s: not supported yet", pid, fd, link);
 		return -ENOTSUP;
@@ -550,7 +557,8 @@ static int load_check(struct restore_ctx *c, struct restore_task *t, struct rsta
 	for (size_t i = 0; i < img->n_descs; i++) {
 		FilesDesc *d = img->descs[i];
 		if (d->id != i ||
-		    ((unsigned)d->kind > FILES_KIND__FILES_UNIXSK && d->kind != FILES_KIND__FILES_GHOST) ||
+		    ((unsigned)d->kind > FILES_KIND__FILES_UNIXSK && d->kind != FILES_KIND__FILES_GHOST &&
+		     !anonfd_kind(d->kind)) ||
 		    (d->kind == FILES_KIND__FILES_GHOST &&
 		     (!d->has_ghost_id || !ghost_restore_has(c, d->ghost_id))) ||
 		    (d->kind == FILES_KIND__FILES_MEMFD &&
@@ -587,6 +595,12 @@ static int load_check(struct restore_ctx *c, struct restore_task *t, struct rsta
 
 		if (fd < 0 || files_desc_remote(d))
 			continue;       /* unused, or restored by another task */
+		if (anonfd_kind(d->kind)) {
+			r = anonfd_load_check(pid, img, d);
+			if (r < 0)
+				return r;
+			continue;
+		}
 		if (d->kind == FILES_KIND__FILES_UNIXSK) {
 			r = skunix_load_desc(c, t, d, fd);     /* sk_unix_restore.c */
 			if (r < 0)
@@ -868,6 +882,13 @@ static int files_prepare(struct restore_ctx *c, struct restore_task *t)
 		case FILES_KIND__FILES_UNIXSK:
 			r = skunix_open(c, t, fd, d);
 			break;
+		case FILES_KIND__FILES_EVENTFD:
+		case FILES_KIND__FILES_SIGNALFD:
+		case FILES_KIND__FILES_TIMERFD:
+		case FILES_KIND__FILES_EPOLL:
+		case FILES_KIND__FILES_INOTIFY:
+			r = anonfd_open(t, fd, d, base);        /* anonfd.c */
+			break;
 		case FILES_KIND__FILES_SHELL_TTY:
 			r = fcntl(tty, F_DUPFD_CLOEXEC, base);
 			if (r < 0)
@@ -925,12 +946,21 @@ out:
 	return r;
 }
 
+/* After every task's .prepare: the descriptions restored by other tasks,
+ * then the epoll registrations (their targets may be such descriptions). */
+static int files_prepare2(struct restore_ctx *c, struct restore_task *t)
+{
+	int r = fshare_prepare2(c, t);   /* files_share.c */
+
+	return r < 0 ? r : anonfd_prepare2(c, t);
+}
+
 const struct crest_module files_module = {
 	.name = "files",
 	.dump = files_dump,
 	.load = files_load,
 	.prepare = files_prepare,
-	.prepare2 = fshare_prepare2,       /* files_share.c */
+	.prepare2 = files_prepare2,
 	.inject = fshare_inject,
 	.max_fd = files_max_fd,
 	.free = files_free,

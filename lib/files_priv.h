@@ -21,6 +21,10 @@ struct dfile {                  /* one open file description being dumped */
 	dev_t dev;
 	ino_t ino;
 	uint32_t pipe_size;     /* pipes: F_GETPIPE_SZ */
+	/* Why the description cannot be restored from this task's fd table
+	 * (epoll.c: a registration of an fd since closed), reported by
+	 * files_share.c only if this task is the one that restores it. */
+	char *defer_err;
 	/* files_share.c, tree-wide: */
 	int grp_task, grp_file; /* first description of its group (same file
 				   description in several tasks), -1: itself */

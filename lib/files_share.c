@@ -615,6 +615,20 @@ static int write_image(struct dump_ctx *c, struct dstate *s)
 	return 0;
 }
 
+/* A description its owner cannot restore (dfile.defer_err) fails the dump. */
+static int check_deferred(struct fshare_dump *d)
+{
+	for (size_t t = 0; t < d->n; t++)
+		for (size_t i = 0; i < d->tasks[t]->nr_files; i++) {
+			struct dfile *f = F(d, t, i);
+			if (f->defer_err && !f->pb.has_owner_pid) {
+				pr_err("%s", f->defer_err);
+				return -ENOTSUP;
+			}
+		}
+	return 0;
+}
+
 int fshare_dump_fini(struct dump_ctx *c, bool ok)
 {
 	struct fshare_dump *d = c->mod[MOD_FILES];
@@ -625,6 +639,8 @@ int fshare_dump_fini(struct dump_ctx *c, bool ok)
 	r = find_groups(d);
 	if (r == 0)
 		r = assign_owners(d);
+	if (r == 0)
+		r = check_deferred(d);
 	if (r == 0)
 		r = dump_pipes(d);
 	if (r == 0)

@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include "image.h"
 #include "log.h"
+#include "pidns.h"
 #include "pstree.h"
 #include "share.h"
 #include "util.h"
@@ -543,14 +544,8 @@ int pstree_check(struct dump_ctx *c)
 	for (size_t i = 0; i < c->nr_tasks; i++) {
 		struct dump_task *t = c->tasks[i];
 		struct dump_task *p = t->parent;
-		if (!p) {
-			if (t->n_nspid > 2 || (t->n_nspid == 2 && t->nspid[1] != 1)) {
-				pr_err("pid %d is in a nested pid namespace (NSpid depth %zu) without being its "
-				       "init: dump the namespace's init instead", t->pid, t->n_nspid);
-				return -ENOTSUP;
-			}
-			continue;
-		}
+		if (!p)
+			continue;   /* at any depth: pidns.c records a namespace outside the tree */
 		if (t->n_nspid < root->n_nspid) {
 			pr_err("pid %d lives in an ancestor pid namespace of the dumped root %d: refusing",
 			       t->pid, root->pid);
@@ -676,6 +671,11 @@ int pstree_write(struct dump_ctx *c)
 	img.n_tasks = c->nr_tasks;
 	img.pidns = pns;
 	img.n_pidns = nns;
+	uint64_t outer[32];
+	int r = pidns_dump_outer(c, outer, ARRAY_SIZE(outer), &img.n_outer_pidns);
+	if (r < 0)
+		return r;
+	img.outer_pidns = outer;
 	return img_write(c->dirfd, "pstree.img", &img.base);
 }
 

@@ -32,6 +32,7 @@
 #include "inventory.pb-c.h"
 #include "log.h"
 #include "mm.h"
+#include "pidns.h"
 #include "pstree.h"
 #include "shmem.h"
 #include "ghost.h"
@@ -341,9 +342,11 @@ static int swap_task(struct rst *s, struct rtask *rt)
 
 static int do_restore(struct rst *s, pid_t *root)
 {
-	uint64_t root_flags = 0;
 	int r;
 
+	r = pidns_check_proc();
+	if (r < 0)
+		return r;
 	r = load_images(s);
 	if (r < 0)
 		return r;
@@ -375,12 +378,8 @@ static int do_restore(struct rst *s, pid_t *root)
 		s->ctl = NULL;
 		return pr_errno(-errno, "mmap of the control page");
 	}
-	if (s->tasks[0].e->n_nspid > 1)
-		root_flags |= CLONE_NEWPID;   /* the root is the init of its own namespace */
-	r = clone_task(s, s->tasks[0].e, root_flags,
-		       s->c.o->pid_wait_ms > 0 ? s->c.o->pid_wait_ms : 5000);
-	if (r == 0)
-		task_main(s, 0);
+	/* (in its outer pid namespace if it had one: pidns.c) */
+	r = pidns_clone_root(s, s->c.o->pid_wait_ms > 0 ? s->c.o->pid_wait_ms : 5000);
 	if (r < 0)
 		return r;
 	s->root = r;

@@ -44,7 +44,7 @@ static bool want_hex(const ProtobufCMessageDescriptor *md, const char *name)
 		"start", "end", "vaddr", "rip", "rsp", "rbp", "addr", "handler",
 		"restorer", "brk", "pgoff", "auxv", "xcr0", "eflags", "checksum",
 		"mask", "sigmask", "blocked", "pending", "flags", "prot", "ip", "sp",
-		"base", "madv",
+		"base", "madv", "events", "data",
 	};
 	static const char *const suffix[] = {
 		"_base", "_start", "_end", "_addr", "_mask", "_ptr", "_pointer",

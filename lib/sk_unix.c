@@ -649,6 +649,13 @@ static int add_socket(struct skunix_dump *sd, struct dstate *s, struct dfile *f,
 		u->pb.has_backlog = true;
 		u->pb.backlog = u->de->wq;
 	}
+	{
+		/* a datagram socket someone connected to is "established" too:
+		 * only getpeername() tells whether it has a peer (maybe closed) */
+		struct sockaddr_un pa;
+		socklen_t pl = sizeof(pa);
+		u->has_peer = getpeername(f->lfd, (struct sockaddr *)&pa, &pl) == 0;
+	}
 	r = dump_opts(u, f->lfd, pid, fd, desc);
 	if (r == 0)
 		r = dump_name(u, pid, fd);

@@ -43,6 +43,7 @@ struct sku {                    /* one socket of the tree */
 	struct holder *h;
 	size_t nh;
 	bool pair;                  /* made with socketpair() with its peer */
+	bool has_peer;              /* getpeername() works: a peer, alive or closed */
 };
 
 struct skunix_dump {

@@ -282,8 +282,7 @@ static int resolve_peer(struct dump_ctx *c, struct skunix_dump *sd, struct sku *
 			skunix_name_str(pe->name, pe->name_len, name, sizeof(name)));
 		return 0;
 	}
-	u->pb.peer_kind = u->pb.state == SK_ESTABLISHED ? UNIX_SK_PEER_KIND__UNIXSK_PEER_CLOSED
-							: UNIX_SK_PEER_KIND__UNIXSK_PEER_NONE;
+	u->pb.peer_kind = u->has_peer ? UNIX_SK_PEER_KIND__UNIXSK_PEER_CLOSED : UNIX_SK_PEER_KIND__UNIXSK_PEER_NONE;
 	return 0;
 }
 

@@ -9,7 +9,10 @@
  *    the reverse direction works;
  *  - a stream pair whose ends parent and child both hold (inherited, not
  *    closed): still one socket each (kcmp), bytes queued in it;
- *  - SO_SNDBUF set on one end.
+ *  - SO_SNDBUF set on one end;
+ *  - a stream end whose peer sent "bye" and was closed: the bytes, then
+ *    end-of-stream; a datagram socket connected to a peer since closed
+ *    (getpeername still answers, as before).
  * Every check takes the queues out, compares them, and puts them back. */
 // crest-test: mode=cr
 #include "t.h"
@@ -37,6 +40,8 @@ struct st {
 	int y[3];
 	int c, d;               /* c shut its writing side after "last words" */
 	int s1, s2;             /* held by both processes */
+	int e;                  /* stream: peer sent "bye" and was closed */
+	int g;                  /* dgram: connected to a closed peer */
 	int req;
 };
 
@@ -143,6 +148,23 @@ static int check(void *arg)
 	}
 	if (check_shut(s))
 		return -1;
+	/* closed peers */
+	{
+		struct pollfd p = { .fd = s->e, .events = POLLIN | POLLRDHUP };
+		struct sockaddr_un a;
+		socklen_t al = sizeof(a);
+		int avail = -1;
+		if (ioctl(s->e, FIONREAD, &avail) < 0 || avail != 3 ||
+		    recv(s->e, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT) != 3 || memcmp(buf, "bye", 3) ||
+		    poll(&p, 1, 0) != 1 || !(p.revents & POLLRDHUP)) {
+			t_fail("stream end of a closed peer: %d bytes queued, revents 0x%x", avail, p.revents);
+			return -1;
+		}
+		if (getpeername(s->g, (struct sockaddr *)&a, &al) < 0) {
+			t_fail("dgram connected to a closed peer: getpeername: %m");
+			return -1;
+		}
+	}
 	/* the shared pair: one socket in both processes */
 	if (syscall(SYS_kcmp, me, s->child, KCMP_FILE, s->s1, s->s1) != 0 ||
 	    syscall(SYS_kcmp, me, s->child, KCMP_FILE, s->s2, s->s2) != 0) {
@@ -211,6 +233,14 @@ int main(int argc, char **argv)
 	s.s2 = sp[1];
 	if (send(s.s1, "shared", 6, 0) != 6)
 		t_die("send: %m");
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0 || send(sp[1], "bye", 3, 0) != 3)
+		t_die("socketpair: %m");
+	s.e = sp[0];
+	close(sp[1]);
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) < 0)
+		t_die("socketpair: %m");
+	s.g = sp[0];
+	close(sp[1]);
 	pid = tp_fork();
 	if (pid < 0)
 		t_die("fork: %m");

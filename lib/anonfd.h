@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Anonymous-inode file descriptions (part of the files module): eventfd,
+ * signalfd, timerfd (anonfd.c), epoll (epoll.c), inotify (inotify.c).
+ * Their state travels in the FilesDesc (images/anonfd.proto); files.c calls
+ * these hooks from classify() and from the restore switch.
+ */
+#ifndef CREST_ANONFD_H
+#define CREST_ANONFD_H
+
+#include <stdbool.h>
+#include "files_priv.h"
+
+/* ---- dump ---- */
+
+/* files.c classify(): f->fd of s->pid is "anon_inode:..." (link); f->lfd is
+ * our reference to it.  Sets f->pb.kind and the state, or refuses. */
+int anonfd_classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const char *link);
+/* files_dstate_free(): the state allocated by anonfd_classify(). */
+void anonfd_desc_free(FilesDesc *d);
+
+/* /proc/PID/fdinfo/FD of a task, NUL-terminated (anonfd.c). */
+int anonfd_fdinfo(pid_t pid, int fd, char **out);
+
+int epoll_dump(struct dstate *s, struct dfile *f);       /* epoll.c */
+int inotify_dump(struct dstate *s, struct dfile *f);     /* inotify.c */
+
+/* ---- restore ---- */
+
+bool anonfd_kind(FilesKind k);
+const char *anonfd_kind_name(FilesKind k);
+/* files.c load_check(): the state is there and sane (restored here). */
+int anonfd_load_check(pid_t pid, const Files *img, const FilesDesc *d);
+/* files.c prepare: create the object with its state, moved to >= base;
+ * returns the fd.  Epoll instances are created empty (see anonfd_prepare2). */
+int anonfd_open(struct restore_task *t, int fd, const FilesDesc *d, int base);
+/* files .prepare2, after the shared descriptions are in place: register
+ * each epoll instance's targets (fds of the task, possibly taken from other
+ * tasks in .prepare2). */
+int anonfd_prepare2(struct restore_ctx *c, struct restore_task *t);
+
+int epoll_load_check(pid_t pid, const Files *img, const FilesDesc *d);
+int epoll_open(pid_t pid, int fd, const FilesDesc *d);
+int epoll_register(pid_t pid, int fd, const FilesDesc *d);
+int inotify_load_check(pid_t pid, const FilesDesc *d);
+int inotify_open(pid_t pid, int fd, const FilesDesc *d);
+
+#endif

@@ -1,0 +1,108 @@
+# A real program: python3 running an asyncio event loop on an epoll selector.
+# A ticker coroutine counts (asyncio.sleep: epoll_wait timeouts), and on
+# every tick writes 1 to an eventfd and a byte to a pipe; two loop readers
+# (add_reader: epoll registrations whose data is the fd) take them.  After
+# the restore the loop keeps counting and the readers keep firing; on each
+# check-N the script verifies that nothing was lost or doubled: what the
+# readers took plus what is still in the eventfd / pipe equals the count.
+# The loop's self-pipe is a socketpair (a unix socket: not supported yet);
+# it only wakes the loop from other threads and signal handlers, which this
+# program has none of, so it is closed.  (Sourced by tests/run.)
+command -v python3 >/dev/null || fail "python3 not installed"
+cat > "$TDIR/prog.py" <<'PY'
+import asyncio, fcntl, os, selectors, struct, sys, termios
+
+d = os.environ["CREST_T_DIR"]
+
+def path(name):
+    return os.path.join(d, name)
+
+def wr(name, s):
+    tmp = path("%s.tmp.%d" % (name, os.getpid()))
+    with open(tmp, "w") as f:
+        f.write(s)
+    os.rename(tmp, path(name))
+
+st = {"count": 0, "ev": 0, "pipe": 0}
+efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+r, w = os.pipe()
+os.set_blocking(r, False)
+
+def on_efd():
+    try:
+        st["ev"] += os.eventfd_read(efd)
+    except BlockingIOError:
+        pass
+
+def on_pipe():
+    try:
+        st["pipe"] += len(os.read(r, 65536))
+    except BlockingIOError:
+        pass
+
+async def ticker():
+    while True:
+        st["count"] += 1
+        os.eventfd_write(efd, 1)
+        os.write(w, b"x")
+        await asyncio.sleep(0.005)
+
+def verify(pid, ep):
+    errs = []
+    # take what the readers have not taken yet, then everything must add up
+    try:
+        ev_left = os.eventfd_read(efd)
+    except BlockingIOError:
+        ev_left = 0
+    st["ev"] += ev_left
+    inpipe = struct.unpack("i", fcntl.ioctl(r, termios.FIONREAD, b"\0" * 4))[0]
+    if st["ev"] != st["count"]:
+        errs.append("eventfd: readers took %d, count %d" % (st["ev"], st["count"]))
+    if st["pipe"] + inpipe != st["count"]:
+        errs.append("pipe: readers took %d + %d buffered, count %d" % (st["pipe"], inpipe, st["count"]))
+    if os.getpid() != pid:
+        errs.append("getpid() %d, want %d" % (os.getpid(), pid))
+    link = os.readlink("/proc/self/fd/%d" % ep)
+    if link != "anon_inode:[eventpoll]":
+        errs.append("the selector's fd %d is %s" % (ep, link))
+    return errs
+
+async def main():
+    loop = asyncio.get_running_loop()
+    ep = loop._selector.fileno()
+    pid = os.getpid()
+    loop.add_reader(efd, on_efd)
+    loop.add_reader(r, on_pipe)
+    loop.create_task(ticker())
+    await asyncio.sleep(0.1)
+    errs = verify(pid, ep)
+    if errs:
+        wr("result-0", "BAD-PRECHECK: %s\n" % "; ".join(errs))
+        sys.exit(1)
+    wr("pid", "%d\n" % pid)
+    wr("ready", "ready\n")
+    n = 1
+    while True:
+        c0, e0, p0 = st["count"], st["ev"], st["pipe"]
+        await asyncio.sleep(0.02)
+        wr("progress", "%d\n" % st["count"])
+        while os.path.exists(path("check-%d" % n)):
+            if not os.path.exists(path("result-%d" % n)):
+                c0, e0, p0 = st["count"], st["ev"], st["pipe"]
+                await asyncio.sleep(0.3)
+                errs = verify(pid, ep)
+                if st["count"] < c0 + 10:
+                    errs.append("count went from %d to %d in 0.3 s" % (c0, st["count"]))
+                if st["ev"] < e0 + 10 or st["pipe"] < p0 + 10:
+                    errs.append("readers: eventfd %d -> %d, pipe %d -> %d in 0.3 s" % (e0, st["ev"], p0, st["pipe"]))
+                wr("result-%d" % n, "BAD: %s\n" % "; ".join(errs) if errs else "OK\n")
+            n += 1
+
+loop = asyncio.SelectorEventLoop(selectors.EpollSelector())
+loop._close_self_pipe()
+asyncio.set_event_loop(loop)
+loop.run_until_complete(main())
+PY
+t_start_prog python3 -u "$TDIR/prog.py"
+t_wait_looping
+t_cr_cycle "" ""
