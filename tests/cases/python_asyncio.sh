@@ -1,16 +1,16 @@
-# A real program: python3 running an asyncio event loop on an epoll selector.
-# A ticker coroutine counts (asyncio.sleep: epoll_wait timeouts), and on
-# every tick writes 1 to an eventfd and a byte to a pipe; two loop readers
-# (add_reader: epoll registrations whose data is the fd) take them.  After
-# the restore the loop keeps counting and the readers keep firing; on each
-# check-N the script verifies that nothing was lost or doubled: what the
-# readers took plus what is still in the eventfd / pipe equals the count.
-# The loop's self-pipe is a socketpair (a unix socket: not supported yet);
-# it only wakes the loop from other threads and signal handlers, which this
-# program has none of, so it is closed.  (Sourced by tests/run.)
+# A real program: python3 running an asyncio event loop (asyncio.run: epoll
+# selector, its self-pipe socketpair).  A ticker coroutine counts
+# (asyncio.sleep: epoll_wait timeouts), and on every tick writes 1 to an
+# eventfd and a byte to a pipe; two loop readers (add_reader: epoll
+# registrations whose data is the fd) take them.  A SIGUSR1 handler
+# (loop.add_signal_handler: set_wakeup_fd on the socketpair) counts signals.
+# After the restore the loop keeps counting and the readers keep firing; on
+# each check-N the script verifies that nothing was lost or doubled (what the
+# readers took plus what is still in the eventfd / pipe equals the count) and
+# that a SIGUSR1 it sends itself reaches the handler.  (Sourced by tests/run.)
 command -v python3 >/dev/null || fail "python3 not installed"
 cat > "$TDIR/prog.py" <<'PY'
-import asyncio, fcntl, os, selectors, struct, sys, termios
+import asyncio, fcntl, os, signal, struct, sys, termios
 
 d = os.environ["CREST_T_DIR"]
 
@@ -23,7 +23,7 @@ def wr(name, s):
         f.write(s)
     os.rename(tmp, path(name))
 
-st = {"count": 0, "ev": 0, "pipe": 0}
+st = {"count": 0, "ev": 0, "pipe": 0, "sig": 0}
 efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
 r, w = os.pipe()
 os.set_blocking(r, False)
@@ -67,15 +67,22 @@ def verify(pid, ep):
         errs.append("the selector's fd %d is %s" % (ep, link))
     return errs
 
+def on_usr1():
+    st["sig"] += 1
+
 async def main():
     loop = asyncio.get_running_loop()
     ep = loop._selector.fileno()
     pid = os.getpid()
     loop.add_reader(efd, on_efd)
     loop.add_reader(r, on_pipe)
+    loop.add_signal_handler(signal.SIGUSR1, on_usr1)
     loop.create_task(ticker())
+    os.kill(pid, signal.SIGUSR1)
     await asyncio.sleep(0.1)
     errs = verify(pid, ep)
+    if st["sig"] != 1 or st["count"] < 10:
+        errs.append("signals %d, count %d after 0.1 s" % (st["sig"], st["count"]))
     if errs:
         wr("result-0", "BAD-PRECHECK: %s\n" % "; ".join(errs))
         sys.exit(1)
@@ -88,9 +95,12 @@ async def main():
         wr("progress", "%d\n" % st["count"])
         while os.path.exists(path("check-%d" % n)):
             if not os.path.exists(path("result-%d" % n)):
-                c0, e0, p0 = st["count"], st["ev"], st["pipe"]
+                c0, e0, p0, s0 = st["count"], st["ev"], st["pipe"], st["sig"]
+                os.kill(pid, signal.SIGUSR1)
                 await asyncio.sleep(0.3)
                 errs = verify(pid, ep)
+                if st["sig"] != s0 + 1:
+                    errs.append("SIGUSR1 handler ran %d times, want 1" % (st["sig"] - s0))
                 if st["count"] < c0 + 10:
                     errs.append("count went from %d to %d in 0.3 s" % (c0, st["count"]))
                 if st["ev"] < e0 + 10 or st["pipe"] < p0 + 10:
@@ -98,10 +108,7 @@ async def main():
                 wr("result-%d" % n, "BAD: %s\n" % "; ".join(errs) if errs else "OK\n")
             n += 1
 
-loop = asyncio.SelectorEventLoop(selectors.EpollSelector())
-loop._close_self_pipe()
-asyncio.set_event_loop(loop)
-loop.run_until_complete(main())
+asyncio.run(main())
 PY
 t_start_prog python3 -u "$TDIR/prog.py"
 t_wait_looping
