@@ -14,7 +14,11 @@
  * the disarmed one never though its pipe is writable.
  * A child holds the same instance (one description, checked with kcmp) but
  * has closed pipe A's read end: its fd table no longer matches that
- * registration, the parent's does, and the parent restores the instance. */
+ * registration, the parent's does, and the parent restores the instance.
+ * The child also has its own instance (fd 70) watching fds it shares with
+ * the parent (pipe B's read end, E1): restored by the child, once it has
+ * taken those descriptions from the parent; its registrations are compared
+ * through /proc/CHILD/fdinfo/70. */
 // crest-test: mode=cr
 #include "t.h"
 #include "tproc.h"
@@ -31,7 +35,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-enum { EP = 60, IN_EP, A_R, A_W, B_R, B_W, E1, E2, E3, T };
+enum { EP = 60, IN_EP, A_R, A_W, B_R, B_W, E1, E2, E3, T, CEP = 70 };
 #define D_A 0xa1a1a1a1a1a1a1a1ULL
 #define D_B 0xb2ULL
 #define D_D 0xd0ULL
@@ -41,7 +45,7 @@ enum { EP = 60, IN_EP, A_R, A_W, B_R, B_W, E1, E2, E3, T };
 #define D_I 0x11ULL
 #define D_E3 0x33ULL
 
-static char ref_ep[4096], ref_in[1024];
+static char ref_ep[4096], ref_in[1024], ref_child[1024];
 static int child;
 
 static void at(int fd, int n)
@@ -65,12 +69,12 @@ static int cmp_str(const void *a, const void *b)
 
 /* the "tfd: events: data:" part of each registration line, sorted (the
  * kernel lists them by file address) */
-static int regs(int ep, char *out, size_t size)
+static int regs_of(int pid, int ep, char *out, size_t size)
 {
 	char path[64], buf[8192], *lines[32];
 	size_t o = 0, n = 0;
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", ep);
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, ep);
 	if (t_read_file(path, buf, sizeof(buf)) <= 0)
 		return -1;
 	for (char *l = strstr(buf, "tfd:"); l && n < 32; l = strstr(l + 1, "tfd:")) {
@@ -89,6 +93,11 @@ static int regs(int ep, char *out, size_t size)
 			return -1;
 	}
 	return 0;
+}
+
+static int regs(int ep, char *out, size_t size)
+{
+	return regs_of(getpid(), ep, out, size);
 }
 
 /* The data values epoll_wait(ep, 0) reports, as a bit per known value. */
@@ -141,6 +150,10 @@ static int check(void *arg)
 	if (syscall(SYS_kcmp, getpid(), child, KCMP_FILE, EP, EP) != 0 ||
 	    fcntl(EP, F_GETFD) != FD_CLOEXEC) {
 		t_fail("fd %d: not the child's description (kcmp) or not close-on-exec", EP);
+		bad = -1;
+	}
+	if (regs_of(child, CEP, cur, sizeof(cur)) || strcmp(cur, ref_child)) {
+		t_fail("child's fd %d registrations now:\n%s\nexpected:\n%s", CEP, cur, ref_child);
 		bad = -1;
 	}
 	/* only B (level-triggered, data waiting) */
@@ -241,7 +254,17 @@ int main(int argc, char **argv)
 		t_die("fork: %m");
 	if (child == 0) {
 		close(A_R);
+		at(epoll_create1(0), CEP);
+		reg(CEP, B_R, EPOLLIN, 0xc0ffee);
+		reg(CEP, E1, EPOLLIN | EPOLLET, 0xc1);
 		tp_idle();
 	}
+	for (int i = 0; i < 200; i++) {
+		if (!regs_of(child, CEP, ref_child, sizeof(ref_child)) && strstr(ref_child, " c1 "))
+			break;
+		usleep(10000);
+	}
+	if (!strstr(ref_child, "c0ffee") || !strstr(ref_child, " c1 "))
+		t_die("the child's epoll instance is not there: '%s'", ref_child);
 	t_run(check, NULL);
 }
