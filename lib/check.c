@@ -14,11 +14,14 @@
 #include <string.h>
 #include <linux/kcmp.h>
 #include <linux/sched.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/timerfd.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -610,6 +613,42 @@ static void check_misc(struct check *c)
 	}
 }
 
+/* anonymous-inode fds (anonfd.c, epoll.c) */
+static void check_anonfd(struct check *c)
+{
+	char why[WHY_LEN] = "";
+	int tfd, ep, ev;
+	uint64_t ticks = 3, got = 0;
+	bool ok;
+
+	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	ok = tfd >= 0 && ioctl(tfd, _IOW('T', 0, uint64_t) /* TFD_IOC_SET_TICKS */, &ticks) == 0 &&
+	     read(tfd, &got, sizeof(got)) == sizeof(got) && got == ticks;
+	if (!ok)
+		SET_WHY(why, "timerfd TFD_IOC_SET_TICKS: %s (no CONFIG_CHECKPOINT_RESTORE?)",
+			tfd < 0 ? "timerfd_create failed" : strerror(errno));
+	if (tfd >= 0)
+		close(tfd);
+	report(c, ok, false, "TFD_IOC_SET_TICKS", "restore a timerfd's unread expirations", why);
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	ev = eventfd(0, EFD_CLOEXEC);
+	ok = false;
+	if (ep >= 0 && ev >= 0) {
+		struct epoll_event e = { .events = EPOLLIN };
+		struct kcmp_epoll_slot slot = { .efd = (__u32)ep, .tfd = (__u32)ev };
+		ok = epoll_ctl(ep, EPOLL_CTL_ADD, ev, &e) == 0 &&
+		     syscall(SYS_kcmp, getpid(), getpid(), KCMP_EPOLL_TFD, ev, &slot) == 0;
+	}
+	if (!ok)
+		SET_WHY(why, "kcmp(KCMP_EPOLL_TFD): %s", strerror(errno));
+	if (ep >= 0)
+		close(ep);
+	if (ev >= 0)
+		close(ev);
+	report(c, ok, false, "kcmp KCMP_EPOLL_TFD", "dump epoll instances (checks each registration)", why);
+}
+
 int crest_check(const struct crest_opts *o, FILE *out)
 {
 	struct crest_opts def = { .verbosity = CREST_LOG_WARN };
@@ -628,6 +667,7 @@ int crest_check(const struct crest_opts *o, FILE *out)
 	check_pagemap_scan(&c);
 	check_soft_dirty(&c);
 	check_misc(&c);
+	check_anonfd(&c);
 
 	if (c.n_missing_required) {
 		fprintf(out, "crest cannot checkpoint/restore here: missing %s\n", c.missing);
