@@ -269,7 +269,7 @@ static bool valid_clock(int clk)
 	       clk == CLOCK_REALTIME_ALARM || clk == CLOCK_BOOTTIME_ALARM;
 }
 
-int anonfd_load_check(pid_t pid, const Files *img, const FilesDesc *d)
+int anonfd_load_check(pid_t pid, int fd, const Files *img, const FilesDesc *d)
 {
 	const TimerfdState *tm = d->timerfd;
 	bool ok;
@@ -289,7 +289,7 @@ int anonfd_load_check(pid_t pid, const Files *img, const FilesDesc *d)
 	case FILES_KIND__FILES_EPOLL:
 		return epoll_load_check(pid, img, d);
 	case FILES_KIND__FILES_INOTIFY:
-		return inotify_load_check(pid, d);
+		return inotify_load_check(pid, fd, d);
 	default:
 		ok = false;
 	}

@@ -30,7 +30,7 @@ int inotify_dump(struct dstate *s, struct dfile *f);     /* inotify.c */
 bool anonfd_kind(FilesKind k);
 const char *anonfd_kind_name(FilesKind k);
 /* files.c load_check(): the state is there and sane (restored here). */
-int anonfd_load_check(pid_t pid, const Files *img, const FilesDesc *d);
+int anonfd_load_check(pid_t pid, int fd, const Files *img, const FilesDesc *d);
 /* files.c prepare: create the object with its state, moved to >= base;
  * returns the fd.  Epoll instances are created empty (see anonfd_prepare2). */
 int anonfd_open(struct restore_task *t, int fd, const FilesDesc *d, int base);
@@ -42,7 +42,7 @@ int anonfd_prepare2(struct restore_ctx *c, struct restore_task *t);
 int epoll_load_check(pid_t pid, const Files *img, const FilesDesc *d);
 int epoll_open(pid_t pid, int fd, const FilesDesc *d);
 int epoll_register(pid_t pid, int fd, const FilesDesc *d);
-int inotify_load_check(pid_t pid, const FilesDesc *d);
+int inotify_load_check(pid_t pid, int fd, const FilesDesc *d);
 int inotify_open(pid_t pid, int fd, const FilesDesc *d);
 
 #endif

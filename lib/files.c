@@ -596,7 +596,7 @@ static int load_check(struct restore_ctx *c, struct restore_task *t, struct rsta
 		if (fd < 0 || files_desc_remote(d))
 			continue;       /* unused, or restored by another task */
 		if (anonfd_kind(d->kind)) {
-			r = anonfd_load_check(pid, img, d);
+			r = anonfd_load_check(pid, fd, img, d);
 			if (r < 0)
 				return r;
 			continue;

@@ -168,15 +168,37 @@ static int parse_watch(struct dstate *s, struct dfile *f, const char *l, Inotify
 	return 0;
 }
 
+/* The mount found for the previous watch (watches are mostly on one fs). */
+struct mnt_cache {
+	uint64_t dev;
+	char *mnt;
+};
+
+static void mc_free(struct mnt_cache *mc)
+{
+	free(mc->mnt);
+}
+
 /* The inode must be reachable through its handle now; record its path. */
-static int check_watch(struct dstate *s, struct dfile *f, InotifyWatch *w)
+static int check_watch(struct dstate *s, struct dfile *f, InotifyWatch *w, struct mnt_cache *mc)
 {
 	_cleanup_close_ int h = -1;
 	char proc[64];
 	const char *how;
-	int r;
+	int r = 0;
 
-	r = find_mount((dev_t)w->dev, &w->mnt);
+	if (mc->mnt && mc->dev == w->dev) {
+		w->mnt = xstrdup(mc->mnt);
+		if (!w->mnt)
+			return -ENOMEM;
+	} else {
+		r = find_mount((dev_t)w->dev, &w->mnt);
+		if (r == 0) {
+			free(mc->mnt);
+			mc->mnt = xstrdup(w->mnt);
+			mc->dev = w->dev;
+		}
+	}
 	if (r < 0)
 		return pr_errno(r, "pid %d: fd %d (inotify): watch %d is on inode %" PRIu64 " of device "
 				"%u:%u, which has no mount crest can see", s->pid, f->fd, w->wd, w->ino,
@@ -201,6 +223,7 @@ static int cmp_wd(const void *a, const void *b)
 int inotify_dump(struct dstate *s, struct dfile *f)
 {
 	_cleanup_free_ char *info = NULL;
+	_cleanup_(mc_free) struct mnt_cache mc = { 0, NULL };
 	InotifyState *e;
 	size_t n = 0, cap = 0;
 	int avail = 0, r;
@@ -243,7 +266,7 @@ int inotify_dump(struct dstate *s, struct dfile *f)
 			e->n_watches = n;
 			r = parse_watch(s, f, l, w);
 			if (r == 0)
-				r = check_watch(s, f, w);
+				r = check_watch(s, f, w, &mc);
 			if (r < 0)
 				return r;
 		}
@@ -268,7 +291,7 @@ int inotify_dump(struct dstate *s, struct dfile *f)
 
 /* --------------------------------------------------------------- restore */
 
-int inotify_load_check(pid_t pid, const FilesDesc *d)
+int inotify_load_check(pid_t pid, int fd, const FilesDesc *d)
 {
 	const InotifyState *e = d->inotify;
 	int64_t prev = 0, skip = 0;
@@ -285,6 +308,17 @@ int inotify_load_check(pid_t pid, const FilesDesc *d)
 	}
 	if (skip > MAX_SKIP)
 		goto bad;
+	/* every watched inode must still be there (said before anything is made) */
+	for (size_t i = 0; i < e->n_watches; i++) {
+		const InotifyWatch *w = e->watches[i];
+		const char *how;
+		int h = watch_open(w, &how);
+		if (h < 0)
+			return pr_errno(h, "pid %d: fd %d (inotify): watch %d: the watched inode %" PRIu64
+					" (%s at dump) is gone: neither its file handle nor its path leads "
+					"to it", pid, fd, w->wd, w->ino, wpath(w));
+		close(h);
+	}
 	return 0;
 bad:
 	pr_err("pid %d: files image: the inotify state of file description %u is missing or "

@@ -1,7 +1,8 @@
 # inotify events queued and not read yet cannot be kept (reading them would
 # take them from the program): the dump must fail, naming the pid, the fd
 # and the reason, and leave the process running untouched.  Once the program
-# has read them (its check does), the dump and restores work, with the wd.
+# has read them (its check does), the dump and restores work, with the wd;
+# with the watched directory gone, the restore fails and says so.
 # (Sourced by tests/run.)
 cat > "$TDIR/pend.c" <<'CEOF'
 #include "t.h"
@@ -67,3 +68,11 @@ grep -q "pid $PID: fd 6 (inotify) has [0-9]* bytes of events the program has not
 t_expect_running "after the failed dump"
 t_check
 t_cr_cycle "" ""
+# the watched directory is gone: the restore fails before anything is made,
+# says which watch, and leaves no process
+rm -rf "$TDIR/dir"
+t_restore
+[ "$RC" = 0 ] && fail "restore with the watched directory gone succeeded"
+last_out "$TDIR/restore.log" | grep -q "pid $PID: fd 6 (inotify): watch 1: the watched inode [0-9]* ($TDIR/dir at dump) is gone" ||
+	fail "the restore error does not name the watch: $(last_out "$TDIR/restore.log" | grep error | head -c 300)"
+wait_gone "$PID" "$GONE_TIMEOUT" || fail "pid $PID exists after the failed restore"

@@ -143,6 +143,11 @@ static int check(void *arg)
 		t_fail("fd %d watches now:\n%s\nexpected:\n%s", K, cur, ref_k);
 		bad = -1;
 	}
+	if (!(fcntl(N, F_GETFL) & O_NONBLOCK) || (fcntl(K, F_GETFL) & O_NONBLOCK)) {
+		t_fail("flags 0%o / 0%o: expected N non-blocking, K blocking", fcntl(N, F_GETFL),
+		       fcntl(K, F_GETFL));
+		bad = -1;
+	}
 	if (!quiet(N) || !quiet(K)) {
 		t_fail("events queued before the check");
 		bad = -1;
