@@ -623,11 +623,11 @@ static int add_socket(struct skunix_dump *sd, struct dstate *s, struct dfile *f,
 		pr_err("pid %d: fd %d is %s, a unix socket that sock_diag does not list", pid, fd, link);
 		return -ENOENT;
 	}
+	u->pb.type = u->de->type;
 	skunix_what(u, desc, sizeof(desc));
 	if (opt_int(f->lfd, SOL_SOCKET, SO_TYPE, &type) < 0 || (uint32_t)type != u->de->type)
 		return pr_errno(-EIO, "pid %d: fd %d (%s): its type is %d, sock_diag says %u", pid, fd, desc,
 				type, u->de->type);
-	u->pb.type = u->de->type;
 	u->pb.state = u->de->state;
 	if (u->pb.type != SOCK_STREAM && u->pb.type != SOCK_DGRAM && u->pb.type != SOCK_SEQPACKET) {
 		pr_err("pid %d: fd %d is %s of type %u: not supported yet", pid, fd, desc, u->pb.type);
