@@ -8,7 +8,7 @@
 # which tasks share a namespace), every task's NSpid seen from the host
 # equal below the host level (crest inside cannot name host pids: that one
 # is new), progress past the dump.  Then the driver exits and takes its
-# namespace with it.  First: crest in a pid namespace that still has the
+# namespace with it.  Last: crest in a pid namespace that still has the
 # host's /proc refuses to work, and says why.  (Sourced by tests/run.)
 t_need_bin pidns_nested
 W=$TDIR/w
@@ -82,18 +82,6 @@ wcheck() { # ask pidns_nested to check itself (W/check-N -> W/result-N)
 }
 wprogress() { local v; v=$(cat "$W/progress" 2>/dev/null); [[ "$v" =~ ^[0-9]+$ ]] && echo "$v"; }
 
-# crest in a pid namespace whose /proc is still the host's: refused, saying why
-mkdir -p "$TDIR/img-x"
-out=$(timeout -k 5 30 unshare --pid --fork "$CREST" dump -t 1 -D "$TDIR/img-x" 2>&1) &&
-	fail "crest dumped from a pid namespace with the host's /proc"
-echo "$out" | grep -q "/proc does not show crest's own pid namespace" ||
-	fail "crest with the host's /proc in a pid namespace: no reason given: $(echo "$out" | head -n 3)"
-out=$(timeout -k 5 30 unshare --pid --fork "$CREST" restore -D "$TDIR/img-x" 2>&1) &&
-	fail "crest restored from a pid namespace with the host's /proc"
-echo "$out" | grep -q "/proc does not show crest's own pid namespace" ||
-	fail "crest restore with the host's /proc in a pid namespace: no reason given: $(echo "$out" | head -n 3)"
-note "refused with the host's /proc: $(echo "$out" | head -n 1 | cut -c1-120)"
-
 t_start_prog unshare --pid --fork --mount-proc bash "$TDIR/inner.sh" "$TDIR" "$CREST" "$BIN/pidns_nested"
 DRIVER=
 for ((i = 0; i < READY_TIMEOUT * 20; i++)); do
@@ -155,4 +143,16 @@ done
 NCMD=$((NCMD + 1))
 echo quit > "$TDIR/cmd-$NCMD"
 wait_gone "$PID" "$GONE_TIMEOUT" || fail "the driver's unshare $PID still exists after quit"
+# crest in a pid namespace whose /proc is still the host's: refused, saying why
+mkdir -p "$TDIR/img-x"
+out=$(timeout -k 5 30 unshare --pid --fork "$CREST" dump -t 999999 -D "$TDIR/img-x" 2>&1) &&
+	fail "crest dumped from a pid namespace with the host's /proc"
+echo "$out" | grep -q "/proc does not show crest's own pid namespace" ||
+	fail "crest with the host's /proc in a pid namespace: no reason given: $(echo "$out" | head -n 3)"
+out=$(timeout -k 5 30 unshare --pid --fork "$CREST" restore -D "$TDIR/img-x" 2>&1) &&
+	fail "crest restored from a pid namespace with the host's /proc"
+echo "$out" | grep -q "/proc does not show crest's own pid namespace" ||
+	fail "crest restore with the host's /proc in a pid namespace: no reason given: $(echo "$out" | head -n 3)"
+note "refused with the host's /proc: $(echo "$out" | head -n 1 | cut -c1-120)"
+
 true
