@@ -86,7 +86,9 @@ static int dump_one(struct dump_ctx *c, struct dump_task *t)
 		return r;
 	if (cancelled(c->o))
 		return -ECANCELED;
-	r = mm_dump(c, t);
+	/* an address space shared with an earlier task (CLONE_VM, pstree.c) is
+	 * dumped once, with that task */
+	r = t->vm_owner ? 0 : mm_dump(c, t);
 	if (r < 0)
 		return r;
 	for (int i = 0; i < MOD_MAX; i++) {

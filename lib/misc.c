@@ -333,7 +333,9 @@ static int misc_load(struct restore_ctx *c, struct restore_task *t)
 	return 0;
 }
 
-static int prepare_sched(pid_t pid, const TaskMisc *m)
+/* target: 0 for the calling task (natively, in the child), else its pid
+ * (from crest, for a task created by injection: restore_vm.c) */
+static int prepare_sched(pid_t pid, pid_t target, const TaskMisc *m)
 {
 	const MiscSched *s = m->sched;
 	bool uclamp = s->has_util_max && s->util_max != 0 &&
@@ -355,29 +357,33 @@ static int prepare_sched(pid_t pid, const TaskMisc *m)
 			a.sched_util_min = s->util_min;
 			a.sched_util_max = s->util_max;
 		}
-		if (syscall(SYS_sched_setattr, 0, &a, 0) < 0)
+		if (syscall(SYS_sched_setattr, target, &a, 0) < 0)
 			return pr_errno(-errno, "pid %d: scheduling policy %u (priority %u, flags "
 					"%#" PRIx64 "): sched_setattr", pid, s->policy, s->priority,
 					s->flags);
 	}
-	if (setpriority(PRIO_PROCESS, 0, m->nice) < 0)
+	if (setpriority(PRIO_PROCESS, (id_t)target, m->nice) < 0)
 		return pr_errno(-errno, "pid %d: nice %d: setpriority", pid, m->nice);
 	return 0;
 }
 
-static int prepare_oom_score_adj(pid_t pid, int want)
+static int prepare_oom_score_adj(pid_t pid, pid_t target, int want)
 {
 	_cleanup_free_ char *buf = NULL;
 	size_t len;
-	char val[16];
+	char val[16], path[64];
 
-	int r = read_file_at(AT_FDCWD, "/proc/self/oom_score_adj", &buf, &len);
+	if (target)
+		snprintf(path, sizeof(path), "/proc/%d/oom_score_adj", target);
+	else
+		snprintf(path, sizeof(path), "/proc/self/oom_score_adj");
+	int r = read_file_at(AT_FDCWD, path, &buf, &len);
 	if (r < 0)
 		return pr_errno(r, "pid %d: oom_score_adj: cannot read it", pid);
 	int cur = atoi(buf);
 	if (cur == want)
 		return 0;
-	_cleanup_close_ int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+	_cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return pr_errno(-errno, "pid %d: oom_score_adj: cannot open it", pid);
 	int n = snprintf(val, sizeof(val), "%d", want);
@@ -419,12 +425,12 @@ static int misc_prepare(struct restore_ctx *c, struct restore_task *t)
 	if (prctl(PR_SET_NAME, m->comm, 0, 0, 0) < 0)
 		return pr_errno(-errno, "pid %d: comm '%s': prctl(PR_SET_NAME)", t->pid, m->comm);
 
-	r = prepare_oom_score_adj(t->pid, m->oom_score_adj);
+	r = prepare_oom_score_adj(t->pid, 0, m->oom_score_adj);
 	if (r < 0)
 		return r;
 
 	/* last: a low priority or a real-time policy applies from here on */
-	return prepare_sched(t->pid, m);
+	return prepare_sched(t->pid, 0, m);
 }
 
 /* Injected prctl/syscall with its result checked; logs what failed. */
@@ -539,6 +545,29 @@ verify:
 	if (r < 0)
 		return r;
 	return verify_fs_dir(t->pid, "root", m->root, m->root_dev, m->root_ino);
+}
+
+/* What .prepare does natively, for a task that never runs crest's code: one
+ * sharing another's address space, created by a clone3 injected into its
+ * creator (restore_vm.c), stopped; its fs info is its creator's (CLONE_FS).
+ * The name is injected, the rest set from crest on its pid. */
+int misc_prepare_injected(struct restore_ctx *c, struct restore_task *t)
+{
+	const TaskMisc *m = t->priv[MOD_MISC];
+	char comm[16] = { 0 };
+	int r;
+
+	if (!m)
+		return 0;
+	strncpy(comm, m->comm, sizeof(comm) - 1);
+	r = tracee_write(&t->t, t->t.scratch, comm, sizeof(comm));
+	if (r == 0)
+		r = MISC_STEP(t, "comm: prctl(PR_SET_NAME)", __NR_prctl, PR_SET_NAME, t->t.scratch);
+	if (r == 0)
+		r = prepare_oom_score_adj(t->pid, t->pid, m->oom_score_adj);
+	if (r == 0)
+		r = prepare_sched(t->pid, t->pid, m);
+	return r;
 }
 
 static pid_t parent_of(pid_t pid)

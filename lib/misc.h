@@ -13,5 +13,7 @@
  * Returns 0 or a negative errno (logged).
  */
 int misc_restore_dumpable(struct restore_ctx *c, struct restore_task *t);
+/* .prepare's work for a task created by an injected clone3 (restore_vm.c). */
+int misc_prepare_injected(struct restore_ctx *c, struct restore_task *t);
 
 #endif

@@ -460,17 +460,13 @@ static int kcmp_pids(pid_t a, pid_t b, int type)
 	return (int)syscall(SYS_kcmp, a, b, type, 0, 0);
 }
 
-/* Resources that threads share, shared by two processes.  An address space
- * (and so signal handlers: CLONE_SIGHAND needs CLONE_VM) is refused; an fd
- * table or fs info is grouped (share.c) and recreated shared if a creation
- * order gives it back. */
+/* Resources that threads share, shared by two processes (an fd table, fs
+ * info, an address space, signal handlers): grouped (share.c) and recreated
+ * shared if a creation order gives them back. */
 static int find_sharing(struct dump_ctx *c)
 {
-	static const struct { int type; const char *what; } refused[] = {
-		{ KCMP_VM, "address space (CLONE_VM)" },
-		{ KCMP_SIGHAND, "signal handlers (CLONE_SIGHAND)" },
-	};
-	static const int kcmp_type[SHARE_KINDS] = { [SHARE_FILES] = KCMP_FILES, [SHARE_FS] = KCMP_FS };
+	static const int kcmp_type[SHARE_KINDS] = { [SHARE_FILES] = KCMP_FILES, [SHARE_FS] = KCMP_FS,
+		[SHARE_VM] = KCMP_VM, [SHARE_SIGHAND] = KCMP_SIGHAND };
 	_cleanup_free_ struct share_node *n = calloc(c->nr_tasks + 1, sizeof(*n));
 	_cleanup_free_ struct share_plan *plan = calloc(c->nr_tasks + 1, sizeof(*plan));
 	struct dump_task *root = c->tasks[0];
@@ -496,10 +492,11 @@ static int find_sharing(struct dump_ctx *c)
 	}
 	for (size_t i = 0; i < c->nr_tasks; i++) {
 		struct dump_task *t = c->tasks[i];
-		pid_t *own[SHARE_KINDS] = { &t->files_owner, &t->fs_owner };
+		pid_t *own[SHARE_KINDS] = { &t->files_owner, &t->fs_owner, &t->vm_owner,
+					    &t->sighand_owner };
 
 		n[i] = (struct share_node){ .pid = t->pid, .ppid = t->parent ? t->parent->pid : 0,
-			.sid = t->sid, .pidns = t->pidns_ino, .pidns_children = t->pidns_children_ino,
+			.sid = t->sid, .pgid = t->pgid, .pidns = t->pidns_ino, .pidns_children = t->pidns_children_ino,
 			.ns_init = t->n_nspid > 1 && t->nspid[t->n_nspid - 1] == 1, .zombie = t->zombie };
 		for (int k = 0; k < SHARE_KINDS; k++)
 			n[i].owner[k] = t->pid;
@@ -509,14 +506,6 @@ static int find_sharing(struct dump_ctx *c)
 			struct dump_task *o = c->tasks[j];
 			if (o->zombie)
 				continue;
-			for (size_t k = 0; k < ARRAY_SIZE(refused); k++)
-				if (kcmp_pids(o->pid, t->pid, refused[k].type) == 0) {
-					pr_err("pid %d and pid %d share one %s: an address space shared without "
-					       "being threads (clone(CLONE_VM) without CLONE_THREAD, e.g. "
-					       "LinuxThreads or a vfork child before exec) is not supported",
-					       o->pid, t->pid, refused[k].what);
-					return -ENOTSUP;
-				}
 			for (int k = 0; k < SHARE_KINDS; k++) {
 				/* compare with each group's owner only (sharing is transitive) */
 				if (n[i].owner[k] != t->pid || n[j].owner[k] != o->pid)
@@ -658,6 +647,14 @@ int pstree_write(struct dump_ctx *c)
 		if (t->fs_owner) {
 			e->has_fs_owner = true;
 			e->fs_owner = t->fs_owner;
+		}
+		if (t->vm_owner) {
+			e->has_vm_owner = true;
+			e->vm_owner = t->vm_owner;
+		}
+		if (t->sighand_owner) {
+			e->has_sighand_owner = true;
+			e->sighand_owner = t->sighand_owner;
 		}
 		for (size_t k = 0; k < nns; k++) {
 			if (ns[k].ino == t->pidns_ino)

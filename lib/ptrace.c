@@ -572,7 +572,9 @@ int tracee_syscall_clone(struct tracee *t, long *ret, pid_t *child, unsigned lon
 			pr_err("pid %d: died during an injected clone3", t->pid);
 			return -ESRCH;
 		}
-		if ((status >> 8) == (SIGTRAP | (PTRACE_EVENT_CLONE << 8))) {
+		/* (a process sharing its memory, exit signal SIGCHLD: PTRACE_EVENT_FORK) */
+		if ((status >> 8) == (SIGTRAP | (PTRACE_EVENT_CLONE << 8)) ||
+		    (status >> 8) == (SIGTRAP | (PTRACE_EVENT_FORK << 8))) {
 			if (ptrace(PTRACE_GETEVENTMSG, t->pid, 0, &msg) < 0)
 				return pr_errno(-errno, "pid %d: PTRACE_GETEVENTMSG", t->pid);
 			*child = (pid_t)msg;

@@ -91,7 +91,8 @@ static int load_task(struct rst *s, struct rtask *rt)
 	}
 	rt->t.thread_tids = rt->core->threads;
 	rt->t.nr_thread_tids = rt->nr_thr;
-	r = mm_load(&s->c, &rt->t, &rt->mm);
+	/* an address space shared with an earlier task: restored by it */
+	r = rt->e->has_vm_owner ? 0 : mm_load(&s->c, &rt->t, &rt->mm);
 	if (r < 0)
 		return r;
 	for (int i = 0; i < MOD_MAX; i++) {
@@ -106,7 +107,7 @@ static int load_task(struct rst *s, struct rtask *rt)
 			maxfd = MAX(maxfd, m->max_fd(&rt->t));
 	}
 	rt->t.tmp_fd_base = maxfd + 1;
-	rt->t.next_tmp_fd = rt->t.tmp_fd_base + mm_tmp_fds(rt->mm);
+	rt->t.next_tmp_fd = rt->t.tmp_fd_base + (rt->mm ? mm_tmp_fds(rt->mm) : 0);
 	s->floor = MAX(s->floor, rt->t.next_tmp_fd + 16);
 	return 0;
 }
@@ -309,8 +310,10 @@ static int finish(struct rst *s, struct rtask *rt)
 	if (sig_restore_blocked && (r = sig_restore_blocked(t, &mask)) < 0)
 		return r;
 	core_regs_from_image(rt->core->regs, &regs);
-	r = tracee_syscall_final(&t->t, __NR_munmap, t->t.syscall_ip & ~(PAGE_SIZE_CREST - 1),
-				 PAGE_SIZE_CREST, &regs);
+	/* the gadget page goes with the last task using it (an address space
+	 * shared without being threads: restore_vm.c) */
+	r = tracee_syscall_final(&t->t, vm_unmaps_gadget(s, rt) ? __NR_munmap : __NR_getpid,
+				 t->t.syscall_ip & ~(PAGE_SIZE_CREST - 1), PAGE_SIZE_CREST, &regs);
 	if (r < 0)
 		return r;
 	r = ptrace_set_xstate(t->pid, rt->core->xsave.data, rt->core->xsave.len);
@@ -324,20 +327,28 @@ static int finish(struct rst *s, struct rtask *rt)
 static int swap_task(struct rst *s, struct rtask *rt)
 {
 	unsigned long gadget = s->ctl->slot[rt - s->tasks].gadget;
-	int r = tracee_attach_child(&rt->t.t, rt->t.pid);
+	int r;
 
-	if (r < 0)
-		return r;
-	rt->t.t.syscall_ip = gadget;
-	rt->t.t.scratch = gadget + 256;
-	rt->t.t.scratch_size = PAGE_SIZE_CREST - 256;
-	mm_set_gadget(rt->mm, gadget);
-	r = mm_swap(&s->c, &rt->t, rt->mm);
-	if (r < 0)
-		return r;
+	/* (one sharing its creator's address space exists already, stopped:
+	 * created by the creator's turn, restore_vm.c) */
+	if (!rt->e->has_vm_owner) {
+		r = tracee_attach_child(&rt->t.t, rt->t.pid);
+		if (r < 0)
+			return r;
+		rt->t.t.syscall_ip = gadget;
+		rt->t.t.scratch = gadget + 256;
+		rt->t.t.scratch_size = PAGE_SIZE_CREST - 256;
+		mm_set_gadget(rt->mm, gadget);
+		r = mm_swap(&s->c, &rt->t, rt->mm);
+		if (r < 0)
+			return r;
+	}
 	if (cancelled(s->c.o))
 		return -ECANCELED;
-	return create_threads(s, rt);
+	r = create_threads(s, rt);
+	if (r == 0)
+		r = create_vm_members(s, rt);   /* restore_vm.c */
+	return r;
 }
 
 static int do_restore(struct rst *s, pid_t *root)
@@ -378,6 +389,7 @@ static int do_restore(struct rst *s, pid_t *root)
 		s->ctl = NULL;
 		return pr_errno(-errno, "mmap of the control page");
 	}
+	vm_preset_slots(s);   /* restore_vm.c: they never report */
 	/* (in its outer pid namespace if it had one: pidns.c) */
 	r = pidns_clone_root(s, s->c.o->pid_wait_ms > 0 ? s->c.o->pid_wait_ms : 5000);
 	if (r < 0)
@@ -390,7 +402,7 @@ static int do_restore(struct rst *s, pid_t *root)
 		return r;
 	for (size_t i = 0; i < s->n; i++) {
 		struct rtask *rt = &s->tasks[i];
-		if (rt->e->zombie)
+		if (rt->e->zombie || rt->e->has_vm_owner)
 			continue;
 		if (ptrace(PTRACE_SEIZE, rt->t.pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_EXITKILL) < 0)
 			return pr_errno(-errno, "pid %d: cannot seize the restored task", rt->t.pid);

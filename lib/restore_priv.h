@@ -50,7 +50,8 @@ struct rtask {
 	int via_sh;            /* forked by session helper via_sh - 1 (0: by its parent) */
 	int creator;           /* share.c: the task that forks it (its parent, or a sibling
 				  with CLONE_PARENT), -1: crest */
-	uint64_t clone_flags;  /* share.c: CLONE_FILES, CLONE_FS, CLONE_PARENT */
+	uint64_t clone_flags;  /* share.c: CLONE_FILES, CLONE_FS, CLONE_VM, CLONE_SIGHAND,
+				  CLONE_PARENT */
 	int fd_group;          /* owner of the fd table it shares with others, -1: none */
 	struct mm_restore *mm;
 	bool loaded[MOD_MAX];
@@ -112,6 +113,12 @@ void share_fd_ranges(struct rst *s);
 /* In a task: hold its shared fd table while it touches it (no-op if none). */
 void share_fd_lock(struct rst *s, struct rtask *rt);
 void share_fd_unlock(struct rst *s, struct rtask *rt);
+/* Processes sharing an address space (restore_vm.c): created by a clone3
+ * injected into their creator once its memory is back. */
+void vm_preset_slots(struct rst *s);
+int create_vm_members(struct rst *s, struct rtask *rt);
+/* Is rt the last task of its address space to finish (unmaps the gadget)? */
+bool vm_unmaps_gadget(struct rst *s, struct rtask *rt);
 /* clone3 at the task's pid on every pid-namespace level (waits for a busy pid) */
 pid_t clone_task(struct rst *s, const PstreeEntry *e, uint64_t flags, int wait_ms);
 /* A restored task's life until crest swaps its memory. */

@@ -42,12 +42,14 @@ int plan_sharing(struct rst *s)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->n; i++) {
 		const PstreeEntry *e = s->tasks[i].e;
-		n[i] = (struct share_node){ .pid = e->pid, .ppid = e->ppid, .sid = e->sid,
+		n[i] = (struct share_node){ .pid = e->pid, .ppid = e->ppid, .sid = e->sid, .pgid = e->pgid,
 			.pidns = e->pidns, .pidns_children = e->pidns_for_children,
 			.ns_init = e->n_nspid > 1 && e->nspid[e->n_nspid - 1] == 1,
 			.zombie = e->has_zombie && e->zombie };
 		n[i].owner[SHARE_FILES] = e->has_files_owner ? e->files_owner : e->pid;
 		n[i].owner[SHARE_FS] = e->has_fs_owner ? e->fs_owner : e->pid;
+		n[i].owner[SHARE_VM] = e->has_vm_owner ? e->vm_owner : e->pid;
+		n[i].owner[SHARE_SIGHAND] = e->has_sighand_owner ? e->sighand_owner : e->pid;
 		s->tasks[i].fd_group = -1;
 	}
 	r = share_plan(n, s->n, plan, "pstree.img");

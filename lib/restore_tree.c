@@ -279,7 +279,8 @@ static int create_children(struct rst *s, int idx)
 
 			/* (a child of another task's, when that one is its sibling
 			 * sharing its fd table or fs info: share.c) */
-			if (s->tasks[j].creator != idx || s->tasks[j].via_sh)
+			if (s->tasks[j].creator != idx || s->tasks[j].via_sh ||
+			    s->tasks[j].e->has_vm_owner)   /* injected later: restore_vm.c */
 				continue;
 			if (pass == 0 && in_unshared)
 				continue;

@@ -28,6 +28,7 @@
 #include <linux/ptrace.h>
 #include "image.h"
 #include "log.h"
+#include "pstree.pb-c.h"
 #include "signals.h"
 #include "signal.pb-c.h"
 #include "task.h"
@@ -327,6 +328,10 @@ static int sig_inject(struct restore_ctx *c, struct restore_task *t)
 		pr_err("pid %d: signals: scratch memory too small (%zu bytes)", t->pid, tr->scratch_size);
 		return -ENOSPC;
 	}
+	/* handlers shared with an earlier task (CLONE_SIGHAND between
+	 * processes, share.c): set once, by that task */
+	if (t->pstree && t->pstree->has_sighand_owner)
+		goto altstack;
 	/* Signals absent from the image are SIG_DFL (crest's own are inherited
 	 * through fork and must not survive). */
 	memset(ka, 0, sizeof(ka));
@@ -354,6 +359,7 @@ static int sig_inject(struct restore_ctx *c, struct restore_task *t)
 					(unsigned long)ka[sig - 1].flags);
 	}
 
+altstack:
 	if (ts->altstack) {
 		SigAltStack *as = ts->altstack;
 		struct kstack ks = { 0 };

@@ -57,9 +57,10 @@ struct dump_task {
 	int *nspid;                 /* pid at every pid-ns level, crest's first */
 	size_t n_nspid;
 	uint64_t pidns_ino, pidns_children_ino;
-	/* pstree.c: the task whose fd table / cwd-root-umask this process shares
-	 * (clone(CLONE_FILES / CLONE_FS) between processes; 0: its own) */
-	pid_t files_owner, fs_owner;
+	/* pstree.c: the task whose fd table / cwd-root-umask / address space /
+	 * signal handlers this process shares (clone(CLONE_FILES, CLONE_FS,
+	 * CLONE_VM, CLONE_SIGHAND) between processes; 0: its own) */
+	pid_t files_owner, fs_owner, vm_owner, sighand_owner;
 	bool seized;
 	struct dump_thread *threads;    /* the other threads (main: t above) */
 	size_t nr_threads;
