@@ -176,10 +176,14 @@ void skunix_restore_fini(struct restore_ctx *c)
 
 /* ------------------------------------------------------- child: clusters */
 
+/* Made with socketpair(): with its peer, or (closed peer) with a partner
+ * that is closed at the end. */
 static bool is_pair(struct skunix_restore *sr, const UnixSk *u)
 {
 	const UnixSk *v;
 
+	if (u->peer_kind == UNIX_SK_PEER_KIND__UNIXSK_PEER_CLOSED)
+		return u->type != SOCK_DGRAM ? !u->accepted : !named(u);
 	if (u->peer_kind != UNIX_SK_PEER_KIND__UNIXSK_PEER_TREE)
 		return false;
 	v = SK(sr, u->peer_id);
@@ -214,7 +218,9 @@ static int make_sockets(struct bctx *b, const uint32_t *m, size_t n)
 
 		if (ru->fd >= 0)
 			continue;
-		if (is_pair(sr, u)) {
+		if (is_pair(sr, u) && u->peer_kind == UNIX_SK_PEER_KIND__UNIXSK_PEER_CLOSED) {
+			r = pair(b, u->type, &ru->fd, &ru->partner);
+		} else if (is_pair(sr, u)) {
 			r = pair(b, u->type, &ru->fd, &sr->r[u->peer_id].fd);
 		} else if (u->type != SOCK_DGRAM && u->peer_kind == UNIX_SK_PEER_KIND__UNIXSK_PEER_TREE) {
 			UnixSk *v = SK(sr, u->peer_id), *a = u->accepted ? u : v, *cl = a == u ? v : u;
@@ -227,12 +233,9 @@ static int make_sockets(struct bctx *b, const uint32_t *m, size_t n)
 				r = skr_make_accepted(b, a, cfd, &afd);
 			sr->r[a->id].fd = afd;
 		} else if (u->type != SOCK_DGRAM && u->peer_kind == UNIX_SK_PEER_KIND__UNIXSK_PEER_CLOSED) {
-			if (u->accepted) {
-				ru->partner = skr_mksock(b, u->type);
-				r = ru->partner < 0 ? ru->partner : skr_make_accepted(b, u, ru->partner, &ru->fd);
-			} else {
-				r = pair(b, u->type, &ru->fd, &ru->partner);
-			}
+			/* accepted, its client closed */
+			ru->partner = skr_mksock(b, u->type);
+			r = ru->partner < 0 ? ru->partner : skr_make_accepted(b, u, ru->partner, &ru->fd);
 		} else {
 			ru->fd = skr_mksock(b, u->type);
 			r = ru->fd < 0 ? pr_errno(ru->fd, "pid %d: socket", b->t->pid) : 0;

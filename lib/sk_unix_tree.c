@@ -352,6 +352,11 @@ static int roles(struct dump_ctx *c, struct skunix_dump *sd)
 		    u->de->name_len && (u->pb.name_kind != UNIX_SK_NAME_KIND__UNIXSK_PATH ||
 					name_is_listeners(ns, u->de)))
 			a = u;
+		/* an unnamed datagram socket whose peer was closed: a socketpair
+		 * whose other end sends its queue, then is closed */
+		if (u->pb.peer_kind == UNIX_SK_PEER_KIND__UNIXSK_PEER_CLOSED && u->pb.type == SOCK_DGRAM &&
+		    !u->de->name_len)
+			u->pair = true;
 		if (u->pb.peer_kind == UNIX_SK_PEER_KIND__UNIXSK_PEER_TREE) {
 			v = sd->sk[u->pb.peer_id];
 			uf_union(sd, (int)u->pb.id, (int)v->pb.id);

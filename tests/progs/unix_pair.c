@@ -11,8 +11,8 @@
  *    closed): still one socket each (kcmp), bytes queued in it;
  *  - SO_SNDBUF set on one end;
  *  - a stream end whose peer sent "bye" and was closed: the bytes, then
- *    end-of-stream; a datagram socket connected to a peer since closed
- *    (getpeername still answers, as before).
+ *    end-of-stream; a datagram socket connected to a peer since closed,
+ *    a datagram from it still queued (getpeername still answers).
  * Every check takes the queues out, compares them, and puts them back. */
 // crest-test: mode=cr
 #include "t.h"
@@ -164,6 +164,10 @@ static int check(void *arg)
 			t_fail("dgram connected to a closed peer: getpeername: %m");
 			return -1;
 		}
+		if (recv(s->g, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT) != 10 || memcmp(buf, "last dgram", 10)) {
+			t_fail("dgram connected to a closed peer: its queued datagram is gone");
+			return -1;
+		}
 	}
 	/* the shared pair: one socket in both processes */
 	if (syscall(SYS_kcmp, me, s->child, KCMP_FILE, s->s1, s->s1) != 0 ||
@@ -237,7 +241,7 @@ int main(int argc, char **argv)
 		t_die("socketpair: %m");
 	s.e = sp[0];
 	close(sp[1]);
-	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) < 0)
+	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sp) < 0 || send(sp[1], "last dgram", 10, 0) != 10)
 		t_die("socketpair: %m");
 	s.g = sp[0];
 	close(sp[1]);
