@@ -2,6 +2,7 @@
  * thread runs on (/proc/PID/stat shows the leader as a zombie).  Used by
  * tests/cases/leader_exited.sh: the dump must refuse it by name and leave it
  * running, not take it for a zombie process. */
+// crest-test: mode=case
 #include "t.h"
 
 #include <pthread.h>
