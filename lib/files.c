@@ -80,6 +80,7 @@ void files_dstate_free(struct dstate *s)
 	free(s->files);
 	free(s->fds);
 	free(s->pipes);
+	free(s->anon_sorted);
 }
 
 static int cmp_int(const void *a, const void *b)
@@ -165,9 +166,55 @@ static int kcmp_file(pid_t pid, int fd1, int fd2)
 }
 
 /* Same description as an fd seen before?  *idx: index in s->files or -1. */
+static int kcmp_failed(struct dstate *s, int fd, int other)
+{
+	int e = errno;
+
+	pr_err("pid %d: fd %d: kcmp(KCMP_FILE) with fd %d failed: %s; crest needs a kernel "
+	       "with CONFIG_KCMP (see `crest check`)", s->pid, fd, other, strerror(e));
+	return -e;
+}
+
+/* Anonymous-inode files (eventfd, epoll...) all have one inode: a task may
+ * hold thousands of them, so they are found by a binary search in kcmp's
+ * order (a total order of the kernel's file pointers).  When fd is new, its
+ * description is the next one the caller adds (index s->nr_files). */
+static int find_shared_anon(struct dstate *s, int fd, int *idx)
+{
+	size_t lo = 0, hi = s->nr_anon;
+
+	if (!s->anon_sorted) {
+		s->anon_sorted = calloc(s->cap_files, sizeof(*s->anon_sorted));
+		if (!s->anon_sorted)
+			return pr_errno(-ENOMEM, "pid %d: fd %d", s->pid, fd);
+	}
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int other = s->files[s->anon_sorted[mid]].fd, r = kcmp_file(s->pid, fd, other);
+		if (r == 0) {
+			*idx = s->anon_sorted[mid];
+			return 0;
+		}
+		if (r < 0)
+			return kcmp_failed(s, fd, other);
+		if (r == 1)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (s->nr_anon >= s->cap_files)
+		return pr_errno(-EINVAL, "pid %d: fd %d: more descriptions than fds", s->pid, fd);
+	memmove(s->anon_sorted + lo + 1, s->anon_sorted + lo, (s->nr_anon - lo) * sizeof(int));
+	s->anon_sorted[lo] = (int)s->nr_files;
+	s->nr_anon++;
+	return 0;
+}
+
 static int find_shared(struct dstate *s, int fd, const struct stat *st, int *idx)
 {
 	*idx = -1;
+	if ((st->st_mode & S_IFMT) == 0)
+		return find_shared_anon(s, fd, idx);
 	for (size_t i = 0; i < s->nr_files; i++) {
 		struct dfile *f = &s->files[i];
 		int r;
@@ -178,12 +225,8 @@ static int find_shared(struct dstate *s, int fd, const struct stat *st, int *idx
 			*idx = (int)i;
 			return 0;
 		}
-		if (r < 0) {
-			int e = errno;
-			pr_err("pid %d: fd %d: kcmp(KCMP_FILE) with fd %d failed: %s; crest needs a kernel "
-			       "with CONFIG_KCMP (see `crest check`)", s->pid, fd, f->fd, strerror(e));
-			return -e;
-		}
+		if (r < 0)
+			return kcmp_failed(s, fd, f->fd);
 	}
 	return 0;
 }

@@ -44,6 +44,10 @@ struct dstate {
 	size_t nr_pipes;
 	int max_fd;             /* highest fd of the task */
 	int nr_keep;            /* pipe ends kept above max_fd for others */
+	/* anonymous-inode descriptions (one inode for all): their indices in
+	 * files, in kcmp(KCMP_FILE) order, for a binary search (files.c) */
+	int *anon_sorted;
+	size_t nr_anon;
 };
 
 void files_dstate_free(struct dstate *s);

@@ -185,6 +185,96 @@ static struct dfile *F(struct fshare_dump *d, uint32_t t, uint32_t f)
 	return &d->tasks[t]->files[f];
 }
 
+static int kcmp_fail(struct fshare_dump *d, const struct dref *x, const struct dref *y, int e)
+{
+	pr_err("pid %d: fd %d: kcmp(KCMP_FILE) with pid %d fd %d: %s; crest needs a kernel with "
+	       "CONFIG_KCMP (see `crest check`)", d->tasks[x->t]->pid, F(d, x->t, x->f)->fd,
+	       d->tasks[y->t]->pid, F(d, y->t, y->f)->fd, strerror(e));
+	return -e;
+}
+
+static long kcmp_refs(struct fshare_dump *d, const struct dref *x, const struct dref *y)
+{
+	return syscall(SYS_kcmp, d->tasks[x->t]->pid, d->tasks[y->t]->pid, KCMP_FILE,
+		       F(d, x->t, x->f)->fd, F(d, y->t, y->f)->fd);
+}
+
+static void join(struct fshare_dump *d, const struct dref *root, const struct dref *x)
+{
+	struct dfile *fx = F(d, x->t, x->f), *fr = F(d, root->t, root->f);
+
+	fx->grp_task = (int)root->t;
+	fx->grp_file = (int)root->f;
+	pr_debug("pid %d: fd %d (%s) is the file description of pid %d fd %d", d->tasks[x->t]->pid,
+		 fx->fd, fx->pb.path, d->tasks[root->t]->pid, fr->fd);
+}
+
+/* A few candidates: each compared with the earlier ones of other tasks. */
+static int group_pairwise(struct fshare_dump *d, const struct dref *refs, size_t a, size_t b)
+{
+	for (size_t i = a + 1; i < b; i++)
+		for (size_t j = a; j < i; j++) {
+			long r;
+			if (refs[j].t == refs[i].t || F(d, refs[j].t, refs[j].f)->grp_task >= 0)
+				continue;
+			r = kcmp_refs(d, &refs[i], &refs[j]);
+			if (r < 0)
+				return kcmp_fail(d, &refs[i], &refs[j], errno);
+			if (r == 0) {
+				join(d, &refs[j], &refs[i]);
+				break;
+			}
+		}
+	return 0;
+}
+
+struct kord {
+	struct fshare_dump *d;
+	int err;
+};
+
+/* kcmp's order (of the kernel's file pointers), then tree order */
+static int cmp_kernel(const void *x, const void *y, void *arg)
+{
+	const struct dref *p = x, *q = y;
+	struct kord *k = arg;
+	long r;
+
+	if (p->t == q->t && p->f == q->f)
+		return 0;
+	r = kcmp_refs(k->d, p, q);
+	if (r < 0) {
+		if (!k->err)
+			k->err = kcmp_fail(k->d, p, q, errno);
+		return 0;
+	}
+	if (r == 0)
+		return p->t != q->t ? (p->t < q->t ? -1 : 1) : (p->f < q->f ? -1 : 1);
+	return r == 1 ? -1 : 1;
+}
+
+/* Many candidates (anonymous-inode files all have one inode): sorted in
+ * kcmp's order, the same description is a run of neighbours. */
+static int group_sorted(struct fshare_dump *d, struct dref *refs, size_t a, size_t b)
+{
+	struct kord k = { d, 0 };
+	size_t root = a;
+
+	qsort_r(refs + a, b - a, sizeof(*refs), cmp_kernel, &k);
+	if (k.err)
+		return k.err;
+	for (size_t i = a + 1; i < b; i++) {
+		long r = kcmp_refs(d, &refs[root], &refs[i]);
+		if (r < 0)
+			return kcmp_fail(d, &refs[root], &refs[i], errno);
+		if (r == 0)
+			join(d, &refs[root], &refs[i]);
+		else
+			root = i;
+	}
+	return 0;
+}
+
 /* Group the descriptions that are one and the same across tasks. */
 static int find_groups(struct fshare_dump *d)
 {
@@ -208,32 +298,15 @@ static int find_groups(struct fshare_dump *d)
 		}
 	qsort(refs, n, sizeof(*refs), cmp_dref);
 	for (size_t a = 0, b; a < n; a = b) {
+		int r;
 		for (b = a + 1; b < n && refs[b].dev == refs[a].dev && refs[b].ino == refs[a].ino &&
 				refs[b].flags == refs[a].flags; b++)
 			;
-		for (size_t i = a + 1; i < b; i++) {
-			struct dstate *si = d->tasks[refs[i].t];
-			struct dfile *fi = F(d, refs[i].t, refs[i].f);
-			for (size_t j = a; j < i; j++) {
-				struct dstate *sj = d->tasks[refs[j].t];
-				struct dfile *fj = F(d, refs[j].t, refs[j].f);
-				long r;
-				if (refs[j].t == refs[i].t || fj->grp_task >= 0)
-					continue;
-				r = syscall(SYS_kcmp, si->pid, sj->pid, KCMP_FILE, fi->fd, fj->fd);
-				if (r < 0)
-					return pr_errno(-errno, "pid %d: fd %d: kcmp(KCMP_FILE) with pid %d fd %d; "
-							"crest needs a kernel with CONFIG_KCMP (see `crest check`)",
-							si->pid, fi->fd, sj->pid, fj->fd);
-				if (r == 0) {
-					fi->grp_task = (int)refs[j].t;
-					fi->grp_file = (int)refs[j].f;
-					pr_debug("pid %d: fd %d (%s) is the file description of pid %d fd %d",
-						 si->pid, fi->fd, fi->pb.path, sj->pid, fj->fd);
-					break;
-				}
-			}
-		}
+		if (refs[b - 1].t == refs[a].t)
+			continue;       /* one task: its descriptions are distinct */
+		r = b - a > 16 ? group_sorted(d, refs, a, b) : group_pairwise(d, refs, a, b);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
