@@ -13,7 +13,9 @@
  *
  * Restore (.prepare of the task that restores the description): a new
  * instance; each watch, in ascending wd order, is added on
- * /proc/self/fd/<the inode opened by its handle> with its mask.  The kernel
+ * /proc/self/fd/<the inode opened by its handle> with its mask.  The mount
+ * fds the handles need are opened before any watch is added (opening a
+ * directory is an IN_OPEN event for its watchers).  The kernel
  * hands out wds increasingly (1, 2, ...), never reusing one: a gap below a
  * dumped wd is skipped by adding and removing a watch on a private memfd,
  * and the IN_IGNORED events of those removals are read away.  So every wd
@@ -84,17 +86,25 @@ static int find_mount(dev_t dev, char **out)
 	return 0;
 }
 
-/* O_PATH fd of the watched inode: by its handle, else by its dumped path;
- * checked to be the dumped inode.  *how says which, for messages. */
-static int watch_open(const InotifyWatch *w, const char **how)
+/* A mount fd for open_by_handle_at(), which refuses O_PATH ones.  (Opening
+ * the directory is an IN_OPEN event for whoever watches it.) */
+static int mount_open(const char *mnt)
+{
+	return open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* O_PATH fd of the watched inode: by its handle (through mount fd mfd, or
+ * one opened here if mfd < 0), else by its dumped path; checked to be the
+ * dumped inode.  *how says which, for messages. */
+static int watch_open(const InotifyWatch *w, int mfd, const char **how)
 {
 	_cleanup_free_ struct file_handle *fh = NULL;
-	_cleanup_close_ int mfd = -1, h = -1;
+	_cleanup_close_ int own = -1, h = -1;
 	struct stat st;
 
 	*how = "its file handle";
-	/* (open_by_handle_at() refuses an O_PATH mount fd) */
-	mfd = open(w->mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (mfd < 0)
+		mfd = own = mount_open(w->mnt);
 	fh = malloc(sizeof(*fh) + w->handle.len);
 	if (!fh)
 		return -ENOMEM;
@@ -203,7 +213,7 @@ static int check_watch(struct dstate *s, struct dfile *f, InotifyWatch *w, struc
 		return pr_errno(r, "pid %d: fd %d (inotify): watch %d is on inode %" PRIu64 " of device "
 				"%u:%u, which has no mount crest can see", s->pid, f->fd, w->wd, w->ino,
 				major(w->dev), minor(w->dev));
-	h = watch_open(w, &how);
+	h = watch_open(w, -1, &how);
 	if (h < 0)
 		return pr_errno(h, "pid %d: fd %d (inotify): watch %d: cannot open inode %" PRIu64
 				" of device %u:%u by its file handle through %s", s->pid, f->fd, w->wd,
@@ -312,7 +322,7 @@ int inotify_load_check(pid_t pid, int fd, const FilesDesc *d)
 	for (size_t i = 0; i < e->n_watches; i++) {
 		const InotifyWatch *w = e->watches[i];
 		const char *how;
-		int h = watch_open(w, &how);
+		int h = watch_open(w, -1, &how);
 		if (h < 0)
 			return pr_errno(h, "pid %d: fd %d (inotify): watch %d: the watched inode %" PRIu64
 					" (%s at dump) is gone: neither its file handle nor its path leads "
@@ -344,9 +354,10 @@ static int drain(pid_t pid, int fd, int n)
 	}
 }
 
-int inotify_open(pid_t pid, int fd, const FilesDesc *d)
+/* A new instance with every watch of e, each inode found through its
+ * mount fd mfd[i]; returns its fd. */
+static int fill(pid_t pid, int fd, const InotifyState *e, const int *mfd)
 {
-	const InotifyState *e = d->inotify;
 	_cleanup_close_ int n = -1, dummy = -1;
 	char dpath[64] = "";
 	int32_t next = 1;
@@ -382,7 +393,7 @@ int inotify_open(pid_t pid, int fd, const FilesDesc *d)
 			}
 			next++;
 		}
-		h = watch_open(w, &how);
+		h = watch_open(w, mfd[i], &how);
 		if (h < 0)
 			return pr_errno(h, "pid %d: fd %d (inotify): watch %d: the watched inode %" PRIu64
 					" (%s at dump) is gone: neither its file handle nor its path "
@@ -407,4 +418,33 @@ int inotify_open(pid_t pid, int fd, const FilesDesc *d)
 			return r;
 	}
 	return TAKE_FD(n);
+}
+
+int inotify_open(pid_t pid, int fd, const FilesDesc *d)
+{
+	const InotifyState *e = d->inotify;
+	_cleanup_free_ int *mfd = calloc(e->n_watches + 1, sizeof(int));
+	int r;
+
+	if (!mfd)
+		return pr_errno(-ENOMEM, "pid %d: fd %d (inotify)", pid, fd);
+	/* the mount fds first, before any watch exists that their opening
+	 * could wake (one per mount, shared by its watches) */
+	for (size_t i = 0; i < e->n_watches; i++) {
+		mfd[i] = -1;
+		for (size_t j = 0; j < i && mfd[i] < 0; j++)
+			if (!strcmp(e->watches[j]->mnt, e->watches[i]->mnt))
+				mfd[i] = mfd[j];
+		if (mfd[i] < 0)
+			mfd[i] = mount_open(e->watches[i]->mnt);   /* -1: by path */
+	}
+	r = fill(pid, fd, e, mfd);
+	for (size_t i = 0; i < e->n_watches; i++) {
+		bool first = true;
+		for (size_t j = 0; j < i && first; j++)
+			first = mfd[j] != mfd[i];
+		if (first && mfd[i] >= 0)
+			close(mfd[i]);
+	}
+	return r;
 }
