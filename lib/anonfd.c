@@ -374,7 +374,7 @@ int anonfd_open(struct restore_task *t, int fd, const FilesDesc *d, int base)
 	}
 	if (n < 0)
 		return n;
-	/* the dumped O_NONBLOCK (inotify is set up non-blocking) */
+	/* the dumped O_NONBLOCK */
 	if (fcntl(n, F_SETFL, d->flags & O_NONBLOCK) < 0) {
 		e = -errno;
 		close(n);
@@ -400,13 +400,18 @@ int anonfd_prepare2(struct restore_ctx *c, struct restore_task *t)
 	if (!s)
 		return 0;
 	img = s->img;
-	for (size_t i = 0; i < img->n_descs; i++) {
-		FilesDesc *d = img->descs[i];
-		if (d->kind != FILES_KIND__FILES_EPOLL || s->first_fd[i] < 0 || files_desc_remote(d))
-			continue;
-		r = epoll_register(t->pid, s->first_fd[i], d);
-		if (r < 0)
-			return r;
-	}
+	/* inotify first: an epoll watching an instance is registered once it
+	 * has its watches and the events of its skipped wds are read away */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < img->n_descs; i++) {
+			FilesDesc *d = img->descs[i];
+			FilesKind k = pass ? FILES_KIND__FILES_EPOLL : FILES_KIND__FILES_INOTIFY;
+			if (d->kind != k || s->first_fd[i] < 0 || files_desc_remote(d))
+				continue;
+			r = pass ? epoll_register(t->pid, s->first_fd[i], d) :
+				   inotify_register(t->pid, s->first_fd[i], d);
+			if (r < 0)
+				return r;
+		}
 	return 0;
 }

@@ -32,11 +32,12 @@ const char *anonfd_kind_name(FilesKind k);
 /* files.c load_check(): the state is there and sane (restored here). */
 int anonfd_load_check(pid_t pid, int fd, const Files *img, const FilesDesc *d);
 /* files.c prepare: create the object with its state, moved to >= base;
- * returns the fd.  Epoll instances are created empty (see anonfd_prepare2). */
+ * returns the fd.  epoll and inotify instances are created empty (see
+ * anonfd_prepare2). */
 int anonfd_open(struct restore_task *t, int fd, const FilesDesc *d, int base);
-/* files .prepare2, after the shared descriptions are in place: register
- * each epoll instance's targets (fds of the task, possibly taken from other
- * tasks in .prepare2). */
+/* files .prepare2, after the shared descriptions are in place: add each
+ * inotify instance's watches, then each epoll instance's registrations
+ * (fds of the task, possibly taken from other tasks in .prepare2). */
 int anonfd_prepare2(struct restore_ctx *c, struct restore_task *t);
 
 int epoll_load_check(pid_t pid, const Files *img, const FilesDesc *d);
@@ -44,5 +45,6 @@ int epoll_open(pid_t pid, int fd, const FilesDesc *d);
 int epoll_register(pid_t pid, int fd, const FilesDesc *d);
 int inotify_load_check(pid_t pid, int fd, const FilesDesc *d);
 int inotify_open(pid_t pid, int fd, const FilesDesc *d);
+int inotify_register(pid_t pid, int fd, const FilesDesc *d);
 
 #endif

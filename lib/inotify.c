@@ -11,8 +11,11 @@
  * cannot be read without taking them from the program, nor queued again at
  * restore: a non-empty queue (FIONREAD) fails the dump.
  *
- * Restore (.prepare of the task that restores the description): a new
- * instance; each watch, in ascending wd order, is added on
+ * Restore: the task that restores the description creates an empty
+ * instance in .prepare (other tasks may take it from there in .prepare2)
+ * and adds the watches in .prepare2, once every fd of the task is open (so
+ * reopening them makes no IN_OPEN events for the watches), before the
+ * epoll registrations.  Each watch, in ascending wd order, is added on
  * /proc/self/fd/<the inode opened by its handle> with its mask.  The mount
  * fds the handles need are opened before any watch is added (opening a
  * directory is an IN_OPEN event for its watchers).  The kernel
@@ -354,20 +357,14 @@ static int drain(pid_t pid, int fd, int n)
 	}
 }
 
-/* A new instance with every watch of e, each inode found through its
- * mount fd mfd[i]; returns its fd. */
+/* Every watch of e into the new instance at fd (non-blocking), each inode
+ * found through its mount fd mfd[i]. */
 static int fill(pid_t pid, int fd, const InotifyState *e, const int *mfd)
 {
-	_cleanup_close_ int n = -1, dummy = -1;
+	_cleanup_close_ int dummy = -1;
 	char dpath[64] = "";
-	int32_t next = 1;
-	int r;
+	int32_t next = 1, n = fd;
 
-	/* non-blocking while it is set up (anonfd_open sets the dumped flags) */
-	n = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	if (n < 0)
-		return pr_errno(-errno, "pid %d: fd %d: inotify_init1 (see "
-				"/proc/sys/fs/inotify/max_user_instances)", pid, fd);
 	for (size_t i = 0; i < e->n_watches; i++) {
 		const InotifyWatch *w = e->watches[i];
 		_cleanup_close_ int h = -1;
@@ -412,22 +409,31 @@ static int fill(pid_t pid, int fd, const InotifyState *e, const int *mfd)
 		pr_debug("pid %d: fd %d (inotify): wd %d on %s (found by %s)", pid, fd, wd, wpath(w), how);
 		next = wd + 1;
 	}
-	if (dummy >= 0) {
-		r = drain(pid, fd, n);
-		if (r < 0)
-			return r;
-	}
-	return TAKE_FD(n);
+	return dummy >= 0 ? drain(pid, fd, n) : 0;
 }
 
 int inotify_open(pid_t pid, int fd, const FilesDesc *d)
 {
+	int n = inotify_init1(IN_CLOEXEC);
+
+	(void)d;
+	if (n < 0)
+		return pr_errno(-errno, "pid %d: fd %d: inotify_init1 (see "
+				"/proc/sys/fs/inotify/max_user_instances)", pid, fd);
+	return n;
+}
+
+int inotify_register(pid_t pid, int fd, const FilesDesc *d)
+{
 	const InotifyState *e = d->inotify;
 	_cleanup_free_ int *mfd = calloc(e->n_watches + 1, sizeof(int));
-	int r;
+	int r, fl = fcntl(fd, F_GETFL);
 
 	if (!mfd)
 		return pr_errno(-ENOMEM, "pid %d: fd %d (inotify)", pid, fd);
+	/* non-blocking while it is set up (the events of skipped wds are read) */
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return pr_errno(-errno, "pid %d: fd %d (inotify): F_SETFL", pid, fd);
 	/* the mount fds first, before any watch exists that their opening
 	 * could wake (one per mount, shared by its watches) */
 	for (size_t i = 0; i < e->n_watches; i++) {
@@ -446,5 +452,9 @@ int inotify_open(pid_t pid, int fd, const FilesDesc *d)
 		if (first && mfd[i] >= 0)
 			close(mfd[i]);
 	}
+	if (r == 0 && fcntl(fd, F_SETFL, fl) < 0)
+		r = pr_errno(-errno, "pid %d: fd %d (inotify): F_SETFL", pid, fd);
+	if (r == 0)
+		pr_debug("pid %d: fd %d (inotify): %zu watches", pid, fd, e->n_watches);
 	return r;
 }

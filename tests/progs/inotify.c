@@ -5,11 +5,16 @@
  *                          in-f  IN_MODIFY|IN_ONESHOT (a file)  wd 4
  *                          (in-b again, removed: wd 5 unused)
  *                          in-d  IN_CREATE|IN_MOVED_TO           wd 6
+ *                          in-o  IN_OPEN|IN_CLOSE                wd 7
+ *                          (the process holds in-o/held open at fd 53: the
+ *                          restore reopens it, which must not be an event)
  *  K (fd 51, blocking):    in-a  IN_CREATE                       wd 1
+ *  E (fd 52): an epoll instance watching N, edge-triggered (data 0x1a)
  * The check compares the wd/ino/mask of /proc/self/fdinfo with those
  * recorded at start, then creates (and removes) a file in in-a, in-c and
  * in-d: each event comes with the dumped wd and the file's name, in-a's
- * also on K; nothing else is queued. */
+ * also on K; nothing else is queued.  E reports N once per check (when the
+ * first event arrives), never at rest: restoring N's wd gaps makes no edge. */
 // crest-test: mode=cr
 #include "t.h"
 
@@ -18,12 +23,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #define N 50
 #define K 51
+#define E 52
+#define HELD 53
 
 static int wa, wc, wf, wd_, wk;
 static char ref_n[2048], ref_k[1024];
@@ -152,8 +160,20 @@ static int check(void *arg)
 		t_fail("events queued before the check");
 		bad = -1;
 	}
+	struct epoll_event ev;
+	int ne = epoll_wait(E, &ev, 1, 0);
+	if (ne != 0) {
+		t_fail("epoll fd %d reports the inotify fd at rest (%d)", E, ne);
+		bad = -1;
+	}
 	if (touch_rm("in-a", name, sizeof(name)))
 		t_die("in-a: %m");
+	ne = epoll_wait(E, &ev, 1, 1000);
+	if (ne != 1 || ev.data.u64 != 0x1a) {
+		t_fail("epoll fd %d: %d events (data %#llx) once N has events, expected 1 (0x1a)", E, ne,
+		       ne > 0 ? (unsigned long long)ev.data.u64 : 0ULL);
+		bad = -1;
+	}
 	bad |= expect(N, "N", wa, IN_CREATE, name);
 	bad |= expect(N, "N", wa, IN_DELETE, name);
 	bad |= expect(K, "K", wk, IN_CREATE, name);
@@ -182,8 +202,10 @@ int main(int argc, char **argv)
 	int wb;
 
 	t_init(argc, argv);
-	if (mkdir("in-a", 0700) || mkdir("in-b", 0700) || mkdir("in-c", 0700) || mkdir("in-d", 0700))
+	if (mkdir("in-a", 0700) || mkdir("in-b", 0700) || mkdir("in-c", 0700) || mkdir("in-d", 0700) ||
+	    mkdir("in-o", 0700))
 		t_die("mkdir: %m");
+	at(open("in-o/held", O_CREAT | O_RDONLY | O_CLOEXEC, 0600), HELD);
 	int f = open("in-f", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 	if (f < 0)
 		t_die("in-f: %m");
@@ -201,12 +223,17 @@ int main(int argc, char **argv)
 		t_die("inotify: %m");
 	wd_ = inotify_add_watch(N, "in-d", IN_CREATE | IN_MOVED_TO);
 	wk = inotify_add_watch(K, "in-a", IN_CREATE);
-	if (wc != 3 || wf != 4 || wd_ != 6 || wk != 1)
+	if (wc != 3 || wf != 4 || wd_ != 6 || wk != 1 ||
+	    inotify_add_watch(N, "in-o", IN_OPEN | IN_CLOSE) != 7)
 		t_die("unexpected wds %d %d %d %d", wc, wf, wd_, wk);
 	/* the IN_IGNORED of the removed watches */
 	while (read(N, buf, sizeof(buf)) > 0)
 		;
 	if (watches(N, ref_n, sizeof(ref_n)) || watches(K, ref_k, sizeof(ref_k)))
 		t_die("cannot read fdinfo");
+	at(epoll_create1(EPOLL_CLOEXEC), E);
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = 0x1a };
+	if (epoll_ctl(E, EPOLL_CTL_ADD, N, &ev))
+		t_die("epoll_ctl: %m");
 	t_run(check, NULL);
 }
