@@ -460,6 +460,34 @@ static int kcmp_pids(pid_t a, pid_t b, int type)
 	return (int)syscall(SYS_kcmp, a, b, type, 0, 0);
 }
 
+struct kcmp_ref {
+	pid_t pid;
+	int idx;                /* in tree order */
+};
+
+struct kcmp_sort {
+	int type;
+	int err;                /* errno of a failed kcmp */
+};
+
+/* kcmp orders the kernel objects (0 equal, 1 less, 2 greater): sort the
+ * tasks by the object, tree order among equals. */
+static int kcmp_cmp(const void *a, const void *b, void *arg)
+{
+	const struct kcmp_ref *x = a, *y = b;
+	struct kcmp_sort *ks = arg;
+	int r = x->pid == y->pid ? 0 : kcmp_pids(x->pid, y->pid, ks->type);
+
+	if (r < 0 || r > 2) {
+		if (!ks->err)
+			ks->err = r < 0 ? errno : EINVAL;
+		r = 0;
+	}
+	if (r == 0)
+		return x->idx - y->idx;
+	return r == 1 ? -1 : 1;
+}
+
 /* Resources that threads share, shared by two processes (an fd table, fs
  * info, an address space, signal handlers): grouped (share.c) and recreated
  * shared if a creation order gives them back. */
@@ -469,9 +497,11 @@ static int find_sharing(struct dump_ctx *c)
 		[SHARE_VM] = KCMP_VM, [SHARE_SIGHAND] = KCMP_SIGHAND };
 	_cleanup_free_ struct share_node *n = calloc(c->nr_tasks + 1, sizeof(*n));
 	_cleanup_free_ struct share_plan *plan = calloc(c->nr_tasks + 1, sizeof(*plan));
+	_cleanup_free_ struct kcmp_ref *refs = calloc(c->nr_tasks + 1, sizeof(*refs));
 	struct dump_task *root = c->tasks[0];
+	size_t nr = 0;
 
-	if (!n || !plan)
+	if (!n || !plan || !refs)
 		return -ENOMEM;
 	/* the root's parent is outside the tree: what it shares with the root
 	 * would be split by a dump of the tree */
@@ -492,33 +522,32 @@ static int find_sharing(struct dump_ctx *c)
 	}
 	for (size_t i = 0; i < c->nr_tasks; i++) {
 		struct dump_task *t = c->tasks[i];
-		pid_t *own[SHARE_KINDS] = { &t->files_owner, &t->fs_owner, &t->vm_owner,
-					    &t->sighand_owner };
 
 		n[i] = (struct share_node){ .pid = t->pid, .ppid = t->parent ? t->parent->pid : 0,
-			.sid = t->sid, .pgid = t->pgid, .pidns = t->pidns_ino, .pidns_children = t->pidns_children_ino,
+			.sid = t->sid, .pgid = t->pgid, .pidns = t->pidns_ino,
+			.pidns_children = t->pidns_children_ino,
 			.ns_init = t->n_nspid > 1 && t->nspid[t->n_nspid - 1] == 1, .zombie = t->zombie };
 		for (int k = 0; k < SHARE_KINDS; k++)
 			n[i].owner[k] = t->pid;
-		if (t->zombie)
-			continue;
-		for (size_t j = 0; j < i; j++) {
-			struct dump_task *o = c->tasks[j];
-			if (o->zombie)
-				continue;
-			for (int k = 0; k < SHARE_KINDS; k++) {
-				/* compare with each group's owner only (sharing is transitive) */
-				if (n[i].owner[k] != t->pid || n[j].owner[k] != o->pid)
-					continue;
-				int r = kcmp_pids(o->pid, t->pid, kcmp_type[k]);
-				if (r < 0 && errno != ESRCH)
-					return pr_errno(-errno, "pid %d: kcmp with pid %d; crest needs a kernel with "
-							"CONFIG_KCMP (see `crest check`)", t->pid, o->pid);
-				if (r == 0) {
-					n[i].owner[k] = o->pid;
-					*own[k] = o->pid;
-					pr_info("pid %d shares its %s with pid %d", t->pid, share_what(k), o->pid);
-				}
+		if (!t->zombie)
+			refs[nr++] = (struct kcmp_ref){ t->pid, (int)i };
+	}
+	/* per kind: sort by object; a run of equal objects is a group, owned by
+	 * its first task in tree order (n log n kcmp calls, not n^2) */
+	for (int k = 0; k < SHARE_KINDS; k++) {
+		struct kcmp_sort ks = { kcmp_type[k], 0 };
+
+		qsort_r(refs, nr, sizeof(*refs), kcmp_cmp, &ks);
+		if (ks.err)
+			return pr_errno(-ks.err, "kcmp(%s) between the processes of the tree failed; crest "
+					"needs a kernel with CONFIG_KCMP (see `crest check`)", share_what(k));
+		for (size_t a = 0, b; a < nr; a = b) {
+			for (b = a + 1; b < nr && kcmp_pids(refs[a].pid, refs[b].pid, kcmp_type[k]) == 0; b++) {
+				struct dump_task *t = c->tasks[refs[b].idx];
+				pid_t *own[SHARE_KINDS] = { &t->files_owner, &t->fs_owner, &t->vm_owner,
+							    &t->sighand_owner };
+				n[refs[b].idx].owner[k] = *own[k] = refs[a].pid;
+				pr_info("pid %d shares its %s with pid %d", t->pid, share_what(k), refs[a].pid);
 			}
 		}
 	}

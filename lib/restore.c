@@ -199,8 +199,7 @@ static int load_images(struct rst *s)
 		if (r < 0)
 			return r;
 	}
-	share_fd_ranges(s);
-	return 0;
+	return share_fd_ranges(s);
 }
 
 /* ---------------------------------------------------------- crest side */

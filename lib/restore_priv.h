@@ -109,7 +109,7 @@ int plan_group_helpers(struct rst *s);
 /* Fd tables and fs info shared between processes: who creates whom
  * (share.c), and the fd ranges of each member (in crest). */
 int plan_sharing(struct rst *s);
-void share_fd_ranges(struct rst *s);
+int share_fd_ranges(struct rst *s);
 /* In a task: hold its shared fd table while it touches it (no-op if none). */
 void share_fd_lock(struct rst *s, struct rtask *rt);
 void share_fd_unlock(struct rst *s, struct rtask *rt);

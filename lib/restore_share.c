@@ -75,12 +75,12 @@ int plan_sharing(struct rst *s)
 
 /* After every task is loaded (its own tmp_fd_base above its fds, and the
  * number of fds the swap needs): chain the ranges of each group's members. */
-void share_fd_ranges(struct rst *s)
+int share_fd_ranges(struct rst *s)
 {
 	_cleanup_free_ int *end = calloc(s->n + 1, sizeof(*end));
 
 	if (!end)
-		return;   /* (no group can exist then: plan_sharing allocated more) */
+		return pr_errno(-ENOMEM, "fd ranges of %zu tasks", s->n);
 	for (size_t i = 0; i < s->n; i++) {
 		struct rtask *rt = &s->tasks[i];
 		int o = rt->fd_group, used;
@@ -99,6 +99,7 @@ void share_fd_ranges(struct rst *s)
 		pr_debug("pid %d: shares pid %d's fd table: its temporary fds from %d", rt->t.pid,
 			 s->tasks[o].t.pid, rt->t.tmp_fd_base);
 	}
+	return 0;
 }
 
 void share_fd_lock(struct rst *s, struct rtask *rt)
