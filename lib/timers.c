@@ -3,7 +3,10 @@
  * Timers of a process: the three itimers and the POSIX timers.  Both belong
  * to the thread group, so only the group leader dumps/restores them.
  *
- * Dump: getitimer() injected for each itimer.  POSIX timers are listed by
+ * Dump: getitimer() injected for each itimer.  A periodic ITIMER_REAL that
+ * has fired reads value 0 until its SIGALRM is dequeued (the kernel re-arms
+ * it then): it is kept, with value 0, and restored with 1 us so that it
+ * fires into the restored pending SIGALRM.  POSIX timers are listed by
  * /proc/PID/timers (id, signal and sigev_value, notification kind and
  * target, clock); their remaining time and interval come from an injected
  * timer_gettime(), the overrun count from timer_getoverrun() (informative:
@@ -76,7 +79,11 @@ static int dump_itimers(struct dump_task *t, TaskTimers *tt, ITimer *its, ITimer
 		r = tracee_read(tr, tr->scratch, &v, sizeof(v));
 		if (r < 0)
 			return r;
-		if (!v.value_sec && !v.value_usec)
+		/* A periodic ITIMER_REAL that has fired reads value 0 until its
+		 * SIGALRM is dequeued: the kernel re-arms it only then.  Keep
+		 * it (value 0, its interval); the SIGALRM is in the pending set. */
+		int fired = which == ITIMER_REAL && (v.interval_sec || v.interval_usec);
+		if (!v.value_sec && !v.value_usec && !fired)
 			continue;   /* disarmed */
 		ITimer *it = &its[tt->n_itimers];
 		itimer__init(it);
@@ -295,11 +302,16 @@ static int restore_itimers(struct restore_task *t, TaskTimers *tt)
 	struct tracee *tr = &t->t;
 	for (size_t i = 0; i < tt->n_itimers; i++) {
 		ITimer *it = tt->itimers[i];
+		/* value 0 with an interval: it had fired, its SIGALRM still
+		 * pending.  setitimer() cannot leave it that way (value 0
+		 * disarms); 1 us makes it fire at once into the pending
+		 * SIGALRM, which coalesces, and re-arms at its dequeue. */
+		uint64_t value_us = it->value_us ? it->value_us : 1;
 		struct kitimerval v = {
 			.interval_sec = it->interval_us / 1000000,
 			.interval_usec = it->interval_us % 1000000,
-			.value_sec = it->value_us / 1000000,
-			.value_usec = it->value_us % 1000000,
+			.value_sec = value_us / 1000000,
+			.value_usec = value_us % 1000000,
 		};
 		long ret;
 		int r = tracee_write(tr, tr->scratch, &v, sizeof(v));

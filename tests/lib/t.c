@@ -371,3 +371,20 @@ int64_t t_now_ns(clockid_t clk)
 	clock_gettime(clk, &ts);
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
+
+int t_check_rate(const volatile unsigned long *ticks, long period_us, const char *what)
+{
+	unsigned long c0 = *ticks;
+	int64_t t0 = t_now_ns(CLOCK_MONOTONIC), el;
+
+	while ((el = t_now_ns(CLOCK_MONOTONIC) - t0) < 500000000LL)
+		usleep(5000);
+	unsigned long n = *ticks - c0;
+	double want = (double)el / (period_us * 1000.0);
+
+	if (n < want * 0.7 || n > want * 1.3 + 1) {
+		t_fail("%s fired %lu times in %.0f ms, expected about %.1f", what, n, el / 1e6, want);
+		return -1;
+	}
+	return 0;
+}

@@ -60,6 +60,10 @@ uint64_t t_rand(uint64_t *state);
 /* clock_gettime(clk) in nanoseconds. */
 int64_t t_now_ns(clockid_t clk);
 
+/* Watch a counter that a periodic timer's handler bumps for ~500 ms: it must
+ * move at one per period_us (within 30%).  0, or t_fail(WHAT ...) and -1. */
+int t_check_rate(const volatile unsigned long *ticks, long period_us, const char *what);
+
 /* Write a file in the test dir (or an absolute path) atomically (temp file
  * + rename). 0 / -1. */
 int t_write_file(const char *name, const char *data, size_t len);
