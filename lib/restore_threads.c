@@ -21,6 +21,7 @@
 #include "core.h"
 #include "log.h"
 #include "restore_priv.h"
+#include "signals.h"
 #include "util.h"
 
 /* Create the other threads of a process from its main thread (injected
@@ -119,13 +120,19 @@ int create_threads(struct rst *s, struct rtask *rt)
 			if (r < 0)
 				return r;
 		}
+		pid_t vtgid = 0, vtid = 0;   /* as the thread's pid namespace names them */
+		if (x->n_pending) {
+			r = task_vids(tid, &vtgid, &vtid);
+			if (r < 0)
+				return r;
+		}
 		for (size_t k = 0; k < x->n_pending; k++) {
 			const siginfo_t *si = (const siginfo_t *)x->pending[k].data;
 			if (x->pending[k].len != 128)
 				continue;
 			r = tracee_write(&th->t, th->t.scratch, si, 128);
 			if (r == 0)
-				r = INJECT(&th->t, &ret, __NR_rt_tgsigqueueinfo, rt->t.pid, tid, si->si_signo,
+				r = INJECT(&th->t, &ret, __NR_rt_tgsigqueueinfo, vtgid, vtid, si->si_signo,
 					   th->t.scratch);
 			if (r == 0 && ret < 0)
 				r = pr_errno((int)ret, "pid %d: thread %d: re-queueing signal %d", rt->t.pid, tid,

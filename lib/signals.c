@@ -78,6 +78,44 @@ pid_t task_tgid(pid_t pid)
 	return (pid_t)strtol(p + 6, NULL, 10);
 }
 
+/* The last number of a "Key:\t1\t2\t3" line of /proc/PID/status. */
+static pid_t last_id(pid_t pid, const char *status, const char *key)
+{
+	const char *p = strstr(status, key);
+	long v = -1;
+	if (p) {
+		p += strlen(key);
+		while (*p && *p != '\n') {
+			char *e;
+			long x = strtol(p, &e, 10);
+			if (e == p)
+				break;
+			v = x;
+			p = e;
+		}
+	}
+	if (v <= 0) {
+		pr_err("pid %d: no%s line in /proc/%d/status", pid, key, pid);
+		return -EINVAL;
+	}
+	return (pid_t)v;
+}
+
+int task_vids(pid_t pid, pid_t *vtgid, pid_t *vtid)
+{
+	_cleanup_free_ char *buf = NULL;
+	size_t len;
+	int r = proc_read(pid, "status", &buf, &len);
+	if (r < 0)
+		return pr_errno(r, "pid %d: cannot read /proc/%d/status", pid, pid);
+	pid_t g = last_id(pid, buf, "\nNStgid:"), t = last_id(pid, buf, "\nNSpid:");
+	if (g < 0 || t < 0)
+		return -EINVAL;
+	*vtgid = g;
+	*vtid = t;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- dump -- */
 
 static int dump_actions(struct dump_task *t, TaskSignals *ts, SigAction *acts, SigAction **ptrs)
@@ -395,7 +433,7 @@ altstack:
  * expires.  The difference: if the signal stays blocked, a later expiry adds
  * a second queued signal instead of bumping the overrun count.  Acceptable.
  */
-static int queue_one(struct restore_task *t, pid_t tgid, PendingSig *p, bool shared)
+static int queue_one(struct restore_task *t, pid_t tgid, pid_t tid, PendingSig *p, bool shared)
 {
 	struct tracee *tr = &t->t;
 	long ret;
@@ -405,7 +443,7 @@ static int queue_one(struct restore_task *t, pid_t tgid, PendingSig *p, bool sha
 	if (shared)
 		r = INJECT(tr, &ret, __NR_rt_sigqueueinfo, tgid, p->sig, tr->scratch);
 	else
-		r = INJECT(tr, &ret, __NR_rt_tgsigqueueinfo, tgid, t->pid, p->sig, tr->scratch);
+		r = INJECT(tr, &ret, __NR_rt_tgsigqueueinfo, tgid, tid, p->sig, tr->scratch);
 	if (r < 0)
 		return r;
 	if (ret < 0)
@@ -422,16 +460,19 @@ static int sig_inject_late(struct restore_ctx *c, struct restore_task *t)
 
 	if (!ts->n_pending && !ts->n_shared)
 		return 0;
-	pid_t tgid = task_tgid(t->pid);
-	if (tgid < 0)
-		return tgid;
+	/* The task queues them to itself: by the ids its own pid namespace
+	 * gives it (the kernel also takes si_code >= 0 only for oneself). */
+	pid_t tgid, tid;
+	r = task_vids(t->pid, &tgid, &tid);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ts->n_shared; i++) {
-		r = queue_one(t, tgid, ts->shared[i], true);
+		r = queue_one(t, tgid, tid, ts->shared[i], true);
 		if (r < 0)
 			return r;
 	}
 	for (size_t i = 0; i < ts->n_pending; i++) {
-		r = queue_one(t, tgid, ts->pending[i], false);
+		r = queue_one(t, tgid, tid, ts->pending[i], false);
 		if (r < 0)
 			return r;
 	}

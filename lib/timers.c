@@ -354,8 +354,15 @@ static int create_one(struct restore_task *t, PosixTimer *p)
 		.value = p->sigval,
 		.signo = p->signo,
 		.notify = p->notify,
-		.tid = p->has_notify_tid ? p->notify_tid : 0,
 	};
+	if (p->has_notify_tid) {
+		/* the leader, by the tid its own pid namespace gives it */
+		pid_t vtgid, vtid;
+		int r = task_vids(t->pid, &vtgid, &vtid);
+		if (r < 0)
+			return r;
+		ev.tid = vtid;
+	}
 	int32_t id = p->id;
 	long ret;
 	unsigned long ev_addr = tr->scratch, id_addr = tr->scratch + sizeof(ev);
