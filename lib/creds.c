@@ -69,19 +69,9 @@ static void proc_creds_free(struct proc_creds *p)
 	p->groups = NULL;
 }
 
-/* Value of "Name:" in a status buffer, or NULL. */
-static const char *status_field(const char *buf, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
-		if (!strncmp(l, name, n) && l[n] == ':')
-			return l + n + 1;
-	return NULL;
-}
-
 static int parse_ids(const char *buf, const char *name, uint32_t ids[4])
 {
-	const char *v = status_field(buf, name);
+	const char *v = proc_status_field(buf, name);
 	if (!v || sscanf(v, "%" SCNu32 " %" SCNu32 " %" SCNu32 " %" SCNu32,
 			 &ids[0], &ids[1], &ids[2], &ids[3]) != 4)
 		return -EBADMSG;
@@ -90,7 +80,7 @@ static int parse_ids(const char *buf, const char *name, uint32_t ids[4])
 
 static int parse_cap(const char *buf, const char *name, uint64_t *cap)
 {
-	const char *v = status_field(buf, name);
+	const char *v = proc_status_field(buf, name);
 	if (!v || sscanf(v, "%" SCNx64, cap) != 1)
 		return -EBADMSG;
 	return 0;
@@ -98,7 +88,7 @@ static int parse_cap(const char *buf, const char *name, uint64_t *cap)
 
 static int parse_groups(const char *buf, struct proc_creds *p)
 {
-	const char *v = status_field(buf, "Groups");
+	const char *v = proc_status_field(buf, "Groups");
 	if (!v)
 		return -EBADMSG;
 	size_t cap = 16;
@@ -157,9 +147,9 @@ static int read_proc_creds(pid_t pid, pid_t tid, struct proc_creds *p)
 		proc_creds_free(p);
 		return pr_errno(r, "pid %d: creds: cannot parse Groups of /proc/%d/%s", pid, pid, name);
 	}
-	const char *v = status_field(buf, "NoNewPrivs");
+	const char *v = proc_status_field(buf, "NoNewPrivs");
 	p->no_new_privs = v && atoi(v) != 0;
-	v = status_field(buf, "Seccomp");
+	v = proc_status_field(buf, "Seccomp");
 	p->seccomp = v ? atoi(v) : 0;
 	return 0;
 }
@@ -204,7 +194,7 @@ int creds_check_seccomp(pid_t pid)
 		snprintf(name, sizeof(name), "task/%ld/status", tid);
 		if (proc_read(pid, name, &buf, NULL) < 0)
 			continue;   /* exited meanwhile */
-		const char *v = status_field(buf, "Seccomp");
+		const char *v = proc_status_field(buf, "Seccomp");
 		int mode = v ? atoi(v) : 0;
 		if (mode != 0) {
 			seccomp_refuse(pid, (pid_t)tid, mode);
@@ -213,6 +203,23 @@ int creds_check_seccomp(pid_t pid)
 	}
 	closedir(d);
 	return r;
+}
+
+/* The image form of p and securebits; m->groups points into p. */
+static void creds_to_pb(const struct proc_creds *p, uint32_t securebits, Creds *m)
+{
+	creds__init(m);
+	m->uid = p->uid[0]; m->euid = p->uid[1]; m->suid = p->uid[2]; m->fsuid = p->uid[3];
+	m->gid = p->gid[0]; m->egid = p->gid[1]; m->sgid = p->gid[2]; m->fsgid = p->gid[3];
+	m->n_groups = p->ngroups;
+	m->groups = p->groups;
+	m->cap_inh = p->cap_inh;
+	m->cap_prm = p->cap_prm;
+	m->cap_eff = p->cap_eff;
+	m->cap_bnd = p->cap_bnd;
+	m->cap_amb = p->cap_amb;
+	m->securebits = securebits;
+	m->no_new_privs = p->no_new_privs;
 }
 
 /* ---------------------------------------------------------------- dump */
@@ -237,18 +244,7 @@ static int creds_collect(pid_t pid, pid_t tid, struct tracee *tr, struct proc_cr
 	if (ret < 0)
 		return pr_errno((int)ret, "pid %d: creds: prctl(PR_GET_SECUREBITS) in thread %d", pid, tid);
 
-	creds__init(m);
-	m->uid = p->uid[0]; m->euid = p->uid[1]; m->suid = p->uid[2]; m->fsuid = p->uid[3];
-	m->gid = p->gid[0]; m->egid = p->gid[1]; m->sgid = p->gid[2]; m->fsgid = p->gid[3];
-	m->n_groups = p->ngroups;
-	m->groups = p->groups;
-	m->cap_inh = p->cap_inh;
-	m->cap_prm = p->cap_prm;
-	m->cap_eff = p->cap_eff;
-	m->cap_bnd = p->cap_bnd;
-	m->cap_amb = p->cap_amb;
-	m->securebits = (uint32_t)ret;
-	m->no_new_privs = p->no_new_privs;
+	creds_to_pb(p, (uint32_t)ret, m);
 	m->has_cap_last_cap = true;
 	m->cap_last_cap = (uint32_t)cap_last_cap();
 	pr_debug("pid %d: creds of %d: uid %u/%u/%u/%u gid %u/%u/%u/%u, %zu groups, caps inh %#"
@@ -485,18 +481,7 @@ static int creds_now(struct creds_target *x, struct proc_creds *p, Creds *m)
 		r = get_securebits(x, &bits);
 	if (r < 0)
 		return r;
-	creds__init(m);
-	m->uid = p->uid[0]; m->euid = p->uid[1]; m->suid = p->uid[2]; m->fsuid = p->uid[3];
-	m->gid = p->gid[0]; m->egid = p->gid[1]; m->sgid = p->gid[2]; m->fsgid = p->gid[3];
-	m->n_groups = p->ngroups;
-	m->groups = p->groups;
-	m->cap_inh = p->cap_inh;
-	m->cap_prm = p->cap_prm;
-	m->cap_eff = p->cap_eff;
-	m->cap_bnd = p->cap_bnd;
-	m->cap_amb = p->cap_amb;
-	m->securebits = bits;
-	m->no_new_privs = p->no_new_privs;
+	creds_to_pb(p, bits, m);
 	return 0;
 }
 

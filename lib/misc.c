@@ -76,15 +76,6 @@ struct rseq_conf {
 	uint32_t pad;
 };
 
-static const char *status_field(const char *buf, const char *name)
-{
-	size_t n = strlen(name);
-	for (const char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
-		if (!strncmp(l, name, n) && l[n] == ':')
-			return l + n + 1;
-	return NULL;
-}
-
 /* ---------------------------------------------------------------- dump */
 
 /* cwd or root of pid: the path as crest sees it must lead to the same dir,
@@ -198,7 +189,7 @@ static int misc_dump(struct dump_ctx *c, struct dump_task *t)
 	r = proc_read(t->pid, "status", &status, &len);
 	if (r < 0)
 		return pr_errno(r, "pid %d: umask: cannot read /proc/%d/status", t->pid, t->pid);
-	const char *v = status_field(status, "Umask");
+	const char *v = proc_status_field(status, "Umask");
 	if (!v) {
 		pr_err("pid %d: umask: no Umask line in /proc/%d/status", t->pid, t->pid);
 		return -EBADMSG;
@@ -576,7 +567,7 @@ static pid_t parent_of(pid_t pid)
 	size_t len;
 	if (proc_read(pid, "status", &buf, &len) < 0)
 		return -1;
-	const char *v = status_field(buf, "PPid");
+	const char *v = proc_status_field(buf, "PPid");
 	return v ? atoi(v) : -1;
 }
 

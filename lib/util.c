@@ -126,6 +126,15 @@ int proc_read(pid_t pid, const char *name, char **out, size_t *len)
 	return read_file_at(AT_FDCWD, path, out, len);
 }
 
+const char *proc_status_field(const char *buf, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *l = buf; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL)
+		if (!strncmp(l, name, n) && l[n] == ':')
+			return l + n + 1;
+	return NULL;
+}
+
 int readlink_at(int dirfd, const char *path, char **out)
 {
 	size_t cap = 256;

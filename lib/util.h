@@ -56,6 +56,8 @@ int pwrite_full(int fd, const void *buf, size_t len, off_t off);
 int read_file_at(int dirfd, const char *path, char **out, size_t *len);
 /* Read /proc/<pid>/<name> */
 int proc_read(pid_t pid, const char *name, char **out, size_t *len);
+/* The value after "Name:" of a line of a /proc status buffer, or NULL. */
+const char *proc_status_field(const char *buf, const char *name);
 /* readlink into a malloc'd string */
 int readlink_at(int dirfd, const char *path, char **out);
 
