@@ -16,13 +16,14 @@
  *               +- M4   pid 2 of ns4: NSpid has 5 levels
  *
  * Every task records its getpid(), getppid() and the NSpid line of
- * /proc/self/status; on SIGUSR1 it compares and renames itself
+ * /proc/self/status (tests/lib/tpidns.h); on SIGUSR1 it compares and renames itself
  * "<id>:ok:<n>" or "<id>:BAD:<n>".  The root also reads NSpid, ppid and
  * state of every task through the host's /proc, and compares which tasks
  * share a pid namespace (and pid_for_children) before and after.  After a
  * restore, U (SIGUSR2) forks once: the child must be pid 1 of a new
  * namespace. */
 #include "t.h"
+#include "tpidns.h"
 #include "tproc.h"
 
 #include <sched.h>
@@ -30,7 +31,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 
 /* PIDNS_CLONE_ONLY (tests/progs/pidns_clone4.c): every level by
@@ -43,12 +43,6 @@ enum { ROOT, U, I1, M1, I2, M2, I3, M3, I4, M4, N };
 static const char *const ID[N] = { "root", "U", "I1", "M1", "I2", "M2", "I3", "M3", "I4", "M4" };
 static const int LEVEL[N] = { 0, 0, 1, 1, 2, 2, 3, 3, 4, 4 };
 
-/* per task, in its own memory */
-static int me = ROOT;
-static int my_pid, my_ppid;
-static char my_nspid[128];
-static volatile sig_atomic_t req, req2;
-
 /* the root's records */
 static struct {
 	int pid;   /* host pid */
@@ -56,32 +50,6 @@ static struct {
 	char ns[64], nsc[64];
 } rec[N];
 static int checks;
-
-static void nspid_line(int pid, char *out, size_t size)
-{
-	char path[64], buf[2048], *p;
-
-	out[0] = 0;
-	if (pid)
-		snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	else
-		snprintf(path, sizeof(path), "/proc/self/status");
-	if (t_read_file(path, buf, sizeof(buf)) < 0 || !(p = strstr(buf, "\nNSpid:")))
-		return;
-	p += 7;
-	snprintf(out, size, "%.*s", (int)strcspn(p, "\n"), p);
-}
-
-static void set_name(const char *what, int n)
-{
-	char name[16];
-
-	snprintf(name, sizeof(name), "%s:%s:%d", ID[me], what, n % 1000);
-	prctl(PR_SET_NAME, name);
-}
-
-static void on_usr1(int sig) { req++; }
-static void on_usr2(int sig) { req2++; }
 
 /* U, after a restore: one fork lands in the new namespace as its pid 1 */
 static void fork_probe(int n)
@@ -93,48 +61,20 @@ static void fork_probe(int n)
 	if (pid == 0)
 		_exit(getpid() == 1 ? 0 : 3);
 	if (pid < 0) {
-		set_name("fkERR", n);
+		tpn_set_name("fkERR", n);
 		return;
 	}
-	nspid_line(pid, line, sizeof(line));   /* U is in the host's namespace */
+	tpn_nspid_line(pid, line, sizeof(line));   /* U is in the host's namespace */
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		set_name("fkBAD", n);
+		tpn_set_name("fkBAD", n);
 	else
-		set_name("fkok", n);
+		tpn_set_name("fkok", n);
 	(void)line;
 }
 
 static __attribute__((noreturn)) void task_life(int id)
 {
-	struct sigaction sa = { .sa_handler = on_usr1 };
-	int done = 0, done2 = 0;
-
-	me = id;
-	my_pid = getpid();
-	my_ppid = getppid();
-	nspid_line(0, my_nspid, sizeof(my_nspid));
-	sigaction(SIGUSR1, &sa, NULL);
-	sa.sa_handler = on_usr2;
-	sigaction(SIGUSR2, &sa, NULL);
-	set_name("up", 0);
-	for (;;) {
-		char now[128];
-		if (req == done && req2 == done2) {
-			tp_sleep_ms(20);
-			continue;
-		}
-		if (req != done) {
-			done = req;
-			nspid_line(0, now, sizeof(now));
-			set_name(getpid() == my_pid && getppid() == my_ppid && !strcmp(now, my_nspid) ?
-					 "ok" : "BAD", done);
-		}
-		if (req2 != done2) {
-			done2 = req2;
-			if (me == U)
-				fork_probe(done2);
-		}
-	}
+	tpn_task_life(ID[id], id == U ? fork_probe : NULL);
 }
 
 static int fork_pdeath(void)
@@ -147,12 +87,7 @@ static int fork_pdeath(void)
 
 static int clone_newpid(void)
 {
-	int pid = (int)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
-	if (pid == 0)
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (pid < 0)
-		t_die("clone(CLONE_NEWPID): %s", strerror(errno));
-	return pid;
+	return tpn_clone_newpid(tpn_me);
 }
 
 static int unshare_fork(void)
@@ -167,6 +102,7 @@ static __attribute__((noreturn)) void init_life(int k)
 {
 	int iid = I1 + 2 * (k - 1);
 
+	tpn_me = ID[iid];
 	if (getpid() != 1)
 		t_die("%s: getpid() = %d, want 1", ID[iid], getpid());
 	if (fork_pdeath() == 0)
@@ -176,71 +112,23 @@ static __attribute__((noreturn)) void init_life(int k)
 	task_life(iid);
 }
 
-static int children(int pid, int *out, int max)
-{
-	char path[64], buf[1024], *p, *e;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
-	if (t_read_file(path, buf, sizeof(buf)) < 0)
-		return 0;
-	for (p = buf; n < max; p = e) {
-		long k = strtol(p, &e, 10);
-		if (e == p)
-			break;
-		out[n++] = (int)k;
-	}
-	return n;
-}
-
 /* host pids of the whole tree, by name prefix; 0 when complete */
 static int find_all(void)
 {
-	int queue[64], nq = 0, found = 1;
+	int pids[N];
 
-	rec[ROOT].pid = getpid();
-	queue[nq++] = getpid();
-	for (int qi = 0; qi < nq; qi++) {
-		int kids[16], nk = children(queue[qi], kids, 16);
-		for (int j = 0; j < nk && nq < 64; j++) {
-			struct tp_stat st;
-			queue[nq++] = kids[j];
-			if (tp_read_stat(kids[j], &st) < 0)
-				continue;
-			for (int i = 1; i < N; i++) {
-				size_t l = strlen(ID[i]);
-				if (!strncmp(st.comm, ID[i], l) && st.comm[l] == ':') {
-					rec[i].pid = kids[j];
-					found++;
-				}
-			}
-		}
-	}
-	return found == N ? 0 : -1;
+	if (tpn_find_tree(getpid(), ID, N, pids) < 0)
+		return -1;
+	for (int i = 0; i < N; i++)
+		rec[i].pid = pids[i];
+	return 0;
 }
 
 static void ask(int i, int sig, const char *want)
 {
-	struct tp_stat st;
-	char before[32] = "";
-	int ok = 0;
-
-	if (tp_read_stat(rec[i].pid, &st) < 0)
-		return;
-	snprintf(before, sizeof(before), "%s", st.comm);
-	for (int k = 0; k < 300 && !ok; k++) {
-		if (k % 20 == 0)
-			kill(rec[i].pid, sig);
-		tp_sleep_ms(10);
-		ok = tp_read_stat(rec[i].pid, &st) == 0 && strcmp(st.comm, before);
-	}
-	if (!ok)
-		t_fail("%s (pid %d) does not answer (state %c, name %s)", ID[i], rec[i].pid, st.state,
-		       st.comm);
-	else if (!strstr(st.comm, want))
-		t_fail("%s (pid %d) answers '%s' (%s)", ID[i], rec[i].pid, st.comm,
-		       sig == SIGUSR1 ? "its getpid/getppid/NSpid differ from before the dump" :
-		       "its fork did not land in a new pid namespace as pid 1");
+	tpn_ask(ID[i], rec[i].pid, rec[i].pid, sig, want,
+		sig == SIGUSR1 ? "its getpid/getppid/NSpid differ from before the dump" :
+		"its fork did not land in a new pid namespace as pid 1");
 }
 
 static int check(void *arg)
@@ -301,6 +189,7 @@ static int check(void *arg)
 int main(int argc, char **argv)
 {
 	t_init(argc, argv);
+	tpn_me = ID[ROOT];
 	if (fork_pdeath() == 0) {
 		if (!PIDNS_CLONE_ONLY && unshare(CLONE_NEWPID) < 0)
 			t_die("U: unshare(CLONE_NEWPID): %s", strerror(errno));

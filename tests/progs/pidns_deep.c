@@ -16,24 +16,21 @@
  * which tasks share a pid namespace, before and after. */
 // crest-test: mode=cr
 #include "t.h"
+#include "tpidns.h"
 #include "tproc.h"
 
-#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/syscall.h>
 
 #define MAXD 32
 #define MAXT (2 * (MAXD + 1))
 
 static int depth = 8, ntasks;
-static char id[MAXT][16];       /* "r", "M0", "I1", "M1", ... */
-static int me;
-static int my_pid, my_ppid;
-static char my_nspid[512];
-static volatile sig_atomic_t req;
+static char idbuf[MAXT][16];
+static const char *id[MAXT];    /* "r", "M0", "I1", "M1", ... */
 
 /* the root's records */
 static struct {
@@ -43,21 +40,6 @@ static struct {
 	char nspid[512], ns[64];
 } rec[MAXT];
 static int self_proc_pid;      /* the root's pid as /proc names it */
-
-static void nspid_line(int pid, char *out, size_t size)
-{
-	char path[64], buf[4096], *p;
-
-	out[0] = 0;
-	if (pid)
-		snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	else
-		snprintf(path, sizeof(path), "/proc/self/status");
-	if (t_read_file(path, buf, sizeof(buf)) < 0 || !(p = strstr(buf, "\nNSpid:")))
-		return;
-	p += 7;
-	snprintf(out, size, "%.*s", (int)strcspn(p, "\n"), p);
-}
 
 /* number of levels in an NSpid line; *at = the pid at level index `level` */
 static int count_levels(const char *nspid, int level, int *at)
@@ -76,126 +58,29 @@ static int count_levels(const char *nspid, int level, int *at)
 	return n;
 }
 
-static void set_name(const char *what, int n)
-{
-	char name[16];
-	snprintf(name, sizeof(name), "%s:%s:%d", id[me], what, n % 100);
-	prctl(PR_SET_NAME, name);
-}
-
-static void on_usr1(int sig) { req++; }
-
-static __attribute__((noreturn)) void task_life(int k)
-{
-	struct sigaction sa = { .sa_handler = on_usr1 };
-	int done = 0;
-
-	me = k;
-	my_pid = getpid();
-	my_ppid = getppid();
-	nspid_line(0, my_nspid, sizeof(my_nspid));
-	sigaction(SIGUSR1, &sa, NULL);
-	set_name("up", 0);
-	for (;;) {
-		char now[512];
-		if (req == done) {
-			tp_sleep_ms(20);
-			continue;
-		}
-		done = req;
-		nspid_line(0, now, sizeof(now));
-		set_name(getpid() == my_pid && getppid() == my_ppid && !strcmp(now, my_nspid) ? "ok" : "BAD",
-			 done);
-	}
-}
-
-static int clone_newpid(void)
-{
-	int pid = (int)syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
-	if (pid == 0)
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (pid < 0)
-		t_die("clone(CLONE_NEWPID) at level %d: %s", me, strerror(errno));
-	return pid;
-}
-
 /* the init of level k (task index 2k): its member, then the next level */
 static __attribute__((noreturn)) void init_life(int k)
 {
-	me = 2 * k;
+	tpn_me = id[2 * k];
 	if (getpid() != 1)
-		t_die("%s: getpid() = %d, want 1", id[me], getpid());
+		t_die("%s: getpid() = %d, want 1", tpn_me, getpid());
 	if (tp_fork() == 0)
-		task_life(2 * k + 1);
-	if (k < depth && clone_newpid() == 0)
+		tpn_task_life(id[2 * k + 1], NULL);
+	if (k < depth && tpn_clone_newpid(tpn_me) == 0)
 		init_life(k + 1);
-	task_life(2 * k);
-}
-
-static int children(int pid, int *out, int max)
-{
-	char path[64], buf[1024], *p, *e;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", pid, pid);
-	if (t_read_file(path, buf, sizeof(buf)) < 0)
-		return 0;
-	for (p = buf; n < max; p = e) {
-		long v = strtol(p, &e, 10);
-		if (e == p)
-			break;
-		out[n++] = (int)v;
-	}
-	return n;
+	tpn_task_life(id[2 * k], NULL);
 }
 
 /* /proc pids of the whole tree, by name prefix; 0 when complete */
 static int find_all(void)
 {
-	int queue[MAXT + 8], nq = 0, found = 1;
+	int pids[MAXT];
 
-	rec[0].pid = self_proc_pid;
-	queue[nq++] = self_proc_pid;
-	for (int qi = 0; qi < nq; qi++) {
-		int kids[8], nk = children(queue[qi], kids, 8);
-		for (int j = 0; j < nk && nq < MAXT + 8; j++) {
-			struct tp_stat st;
-			queue[nq++] = kids[j];
-			if (tp_read_stat(kids[j], &st) < 0)
-				continue;
-			for (int i = 1; i < ntasks; i++) {
-				size_t l = strlen(id[i]);
-				if (!strncmp(st.comm, id[i], l) && st.comm[l] == ':') {
-					rec[i].pid = kids[j];
-					found++;
-				}
-			}
-		}
-	}
-	return found == ntasks ? 0 : -1;
-}
-
-static void ask(int i)
-{
-	struct tp_stat st;
-	char before[32] = "";
-	int ok = 0;
-
-	if (tp_read_stat(rec[i].pid, &st) < 0)
-		return;
-	snprintf(before, sizeof(before), "%s", st.comm);
-	for (int k = 0; k < 300 && !ok; k++) {
-		if (k % 20 == 0)
-			kill(rec[i].kpid, SIGUSR1);
-		tp_sleep_ms(10);
-		ok = tp_read_stat(rec[i].pid, &st) == 0 && strcmp(st.comm, before);
-	}
-	if (!ok)
-		t_fail("%s (pid %d) does not answer (state %c, name %s)", id[i], rec[i].pid, st.state,
-		       st.comm);
-	else if (!strstr(st.comm, ":ok:"))
-		t_fail("%s (pid %d) answers '%s': its getpid/getppid/NSpid differ from before the dump",
-		       id[i], rec[i].pid, st.comm);
+	if (tpn_find_tree(self_proc_pid, id, ntasks, pids) < 0)
+		return -1;
+	for (int i = 0; i < ntasks; i++)
+		rec[i].pid = pids[i];
+	return 0;
 }
 
 static int check(void *arg)
@@ -205,10 +90,10 @@ static int check(void *arg)
 
 	/* the root itself (its parent is outside the dump: only an init's,
 	 * always 0, is known) */
-	nspid_line(0, now, sizeof(now));
-	if (getpid() != my_pid || (my_ppid == 0 && getppid() != 0) || strcmp(now, my_nspid)) {
+	tpn_nspid_line(0, now, sizeof(now));
+	if (getpid() != tpn_pid || (tpn_ppid == 0 && getppid() != 0) || strcmp(now, tpn_nspid)) {
 		t_fail("root: getpid %d getppid %d NSpid '%s', want %d %d '%s'", getpid(), getppid(), now,
-		       my_pid, my_ppid, my_nspid);
+		       tpn_pid, tpn_ppid, tpn_nspid);
 		bad++;
 	}
 	for (int i = 0; i < ntasks; i++) {
@@ -217,7 +102,7 @@ static int check(void *arg)
 			t_fail("%s: pid %d is gone", id[i], rec[i].pid);
 			return -1;
 		}
-		nspid_line(rec[i].pid, now, sizeof(now));
+		tpn_nspid_line(rec[i].pid, now, sizeof(now));
 		/* (the root's parent is not in the dump: after a restore it is
 		 * crest, then whoever inherits it) */
 		if ((i && st.ppid != rec[i].ppid) || strcmp(now, rec[i].nspid)) {
@@ -242,7 +127,8 @@ static int check(void *arg)
 	if (bad)
 		return -1;
 	for (int i = 1; i < ntasks; i++)
-		ask(i);
+		tpn_ask(id[i], rec[i].pid, rec[i].kpid, SIGUSR1, ":ok:",
+			"its getpid/getppid/NSpid differ from before the dump");
 	return 0;
 }
 
@@ -260,43 +146,44 @@ int main(int argc, char **argv)
 	if (depth < 1 || depth > MAXD)
 		t_die("depth %d: 1..%d", depth, MAXD);
 	ntasks = 2 * (depth + 1);
-	snprintf(id[0], sizeof(id[0]), "r");
-	snprintf(id[1], sizeof(id[1]), "M0");
+	snprintf(idbuf[0], sizeof(idbuf[0]), "r");
+	snprintf(idbuf[1], sizeof(idbuf[1]), "M0");
 	for (int k = 1; k <= depth; k++) {
-		snprintf(id[2 * k], sizeof(id[0]), "I%d", k & 63);
-		snprintf(id[2 * k + 1], sizeof(id[0]), "M%d", k & 63);
+		snprintf(idbuf[2 * k], sizeof(idbuf[0]), "I%d", k & 63);
+		snprintf(idbuf[2 * k + 1], sizeof(idbuf[0]), "M%d", k & 63);
 	}
+	for (int i = 0; i < ntasks; i++)
+		id[i] = idbuf[i];
+	tpn_me = id[0];
 	n = readlink("/proc/self", self, sizeof(self) - 1);
 	if (n <= 0)
 		t_die("readlink /proc/self: %s", strerror(errno));
 	self[n] = 0;
 	self_proc_pid = atoi(self);
-	my_pid = getpid();
-	my_ppid = getppid();
-	nspid_line(0, my_nspid, sizeof(my_nspid));
+	tpn_record_self();
 
 	if (tp_fork() == 0)
-		task_life(1);
-	if (clone_newpid() == 0)
+		tpn_task_life(id[1], NULL);
+	if (tpn_clone_newpid(tpn_me) == 0)
 		init_life(1);
 	for (int i = 0; i < 1000 && find_all() < 0; i++)
 		tp_sleep_ms(10);
 	if (find_all() < 0)
 		t_die("the tree did not come up");
-	int base = count_levels(my_nspid, -1, NULL);
+	int base = count_levels(tpn_nspid, -1, NULL);
 	for (int i = 0; i < ntasks; i++) {
 		struct tp_stat st;
 		if (tp_read_stat(rec[i].pid, &st) < 0)
 			t_die("%s gone", id[i]);
 		rec[i].ppid = st.ppid;
-		nspid_line(rec[i].pid, rec[i].nspid, sizeof(rec[i].nspid));
+		tpn_nspid_line(rec[i].pid, rec[i].nspid, sizeof(rec[i].nspid));
 		tp_readlink(rec[i].pid, "ns/pid", rec[i].ns, sizeof(rec[i].ns));
 		rec[i].n_levels = count_levels(rec[i].nspid, base - 1, &rec[i].kpid);
 		if (rec[i].n_levels != base + i / 2)
 			t_die("%s: NSpid '%s' has %d levels, want %d", id[i], rec[i].nspid, rec[i].n_levels,
 			      base + i / 2);
 	}
-	t_log("%d pid namespaces below the root (NSpid '%s'); %s: NSpid '%s'", depth, my_nspid,
+	t_log("%d pid namespaces below the root (NSpid '%s'); %s: NSpid '%s'", depth, tpn_nspid,
 	      id[ntasks - 1], rec[ntasks - 1].nspid);
 	t_run(check, NULL);
 }
