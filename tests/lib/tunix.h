@@ -2,14 +2,18 @@
 /*
  * Helpers for the unix socket tests (header only, static): send a list of
  * messages, take a queue out and compare it with the list (message
- * boundaries for datagrams and seqpackets, the bytes for streams), names.
+ * boundaries for datagrams and seqpackets, the bytes for streams), names;
+ * a child process that does its part of a check on request (SIGUSR1, the
+ * answer in the file "child-ack" of the test dir).
  */
 #ifndef CREST_TUNIX_H
 #define CREST_TUNIX_H
 
 #include "t.h"
+#include "tproc.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,25 +110,86 @@ static inline int tu_expect(int fd, const struct tu_msg *m, size_t n, const char
 	return 0;
 }
 
+/* An address of length l as "@abstract", "/path" or "" (unnamed) */
+static inline const char *tu_addr_name(const struct sockaddr_un *a, socklen_t l, char *out, size_t size)
+{
+	size_t n = l > offsetof(struct sockaddr_un, sun_path) ? l - offsetof(struct sockaddr_un, sun_path) : 0;
+
+	if (!n)
+		snprintf(out, size, "%s", "");
+	else if (a->sun_path[0] == 0)
+		snprintf(out, size, "@%.*s", (int)n - 1, a->sun_path + 1);
+	else
+		snprintf(out, size, "%.*s", (int)strnlen(a->sun_path, n), a->sun_path);
+	return out;
+}
+
 /* getsockname/getpeername as "@abstract", "/path" or "" (unnamed) */
 static inline const char *tu_name(int fd, int peer, char *out, size_t size)
 {
 	struct sockaddr_un a;
 	socklen_t l = sizeof(a);
-	size_t n;
 
 	if ((peer ? getpeername(fd, (struct sockaddr *)&a, &l) : getsockname(fd, (struct sockaddr *)&a, &l)) < 0) {
 		snprintf(out, size, "<%s>", strerror(errno));
 		return out;
 	}
-	n = l > offsetof(struct sockaddr_un, sun_path) ? l - offsetof(struct sockaddr_un, sun_path) : 0;
-	if (!n)
-		snprintf(out, size, "%s", "");
-	else if (a.sun_path[0] == 0)
-		snprintf(out, size, "@%.*s", (int)n - 1, a.sun_path + 1);
-	else
-		snprintf(out, size, "%.*s", (int)strnlen(a.sun_path, n), a.sun_path);
-	return out;
+	return tu_addr_name(&a, l, out, size);
+}
+
+/* The child's part of a check, on request: the parent calls tu_ask_child,
+ * which sends SIGUSR1 and waits for "<n> OK\n" in "child-ack"; the child
+ * (tu_child_serve) runs its step and writes "<n> OK" or "<n> BAD".
+ * tu_catch_requests() before the fork installs the SIGUSR1 handler. */
+static volatile sig_atomic_t tu_go;
+static void tu_on_usr1(int sig) { (void)sig; tu_go = 1; }
+
+static inline void tu_catch_requests(void)
+{
+	struct sigaction sa = { .sa_handler = tu_on_usr1 };
+
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* The child's life: n requests were answered before (the parent's count at
+ * the fork); step(arg) != 0 answers BAD */
+static inline __attribute__((noreturn)) void tu_child_serve(int n, int (*step)(void *arg), void *arg)
+{
+	char msg[64];
+
+	for (;;) {
+		if (tu_go) {
+			int bad;
+			tu_go = 0;
+			n++;
+			bad = step(arg);
+			snprintf(msg, sizeof(msg), "%d %s\n", n, bad ? "BAD" : "OK");
+			t_write_file("child-ack", msg, strlen(msg));
+		}
+		tp_sleep_ms(5);
+	}
+}
+
+/* Request number ++*req from the child (up to 10 s): 0 when it answers OK */
+static inline int tu_ask_child(int child, int *req)
+{
+	char want[64], ack[256];
+
+	unlink("child-ack");
+	(*req)++;
+	snprintf(want, sizeof(want), "%d OK\n", *req);
+	kill(child, SIGUSR1);
+	ack[0] = 0;
+	for (int i = 0; i < 2000; i++) {
+		if (t_read_file("child-ack", ack, sizeof(ack)) > 0)
+			break;
+		tp_sleep_ms(5);
+	}
+	if (strcmp(ack, want)) {
+		t_fail("child answered '%s', expected '%.*s' (see its stderr)", ack, (int)strlen(want) - 1, want);
+		return -1;
+	}
+	return 0;
 }
 
 #endif

@@ -24,9 +24,6 @@ struct st {
 	int req;
 };
 
-static volatile sig_atomic_t go;
-static void on_usr1(int sig) { (void)sig; go = 1; }
-
 struct want {
 	const char *data;
 	const char *from;       /* "" unnamed, "/path", "@abstract" */
@@ -67,25 +64,17 @@ static int child_fill(struct st *s)
 	return 0;
 }
 
-static __attribute__((noreturn)) void child_main(struct st *s)
+/* the child, on request: its client is still connected, it sends again */
+static int child_step(void *arg)
 {
-	int n = s->req;
-	char msg[64], peer[200];
+	struct st *s = arg;
+	char peer[200];
 
-	for (;;) {
-		if (go) {
-			int bad;
-			go = 0;
-			n++;
-			bad = strcmp(tu_name(s->cl, 1, peer, sizeof(peer)), s->spath) != 0;
-			if (bad)
-				t_fail("child: the client is connected to '%s', expected '%s'", peer, s->spath);
-			bad = bad || child_fill(s);
-			snprintf(msg, sizeof(msg), "%d %s\n", n, bad ? "BAD" : "OK");
-			t_write_file("child-ack", msg, strlen(msg));
-		}
-		tp_sleep_ms(5);
+	if (strcmp(tu_name(s->cl, 1, peer, sizeof(peer)), s->spath) != 0) {
+		t_fail("child: the client is connected to '%s', expected '%s'", peer, s->spath);
+		return -1;
 	}
+	return child_fill(s);
 }
 
 static int expect(struct st *s, int fd, const struct want *w, size_t n, int creds, const char *what)
@@ -100,7 +89,6 @@ static int expect(struct st *s, int fd, const struct want *w, size_t n, int cred
 		struct cmsghdr *cm;
 		struct ucred uc = { 0, 0, 0 };
 		int have = 0;
-		size_t fl;
 		ssize_t r = recvmsg(fd, &mh, MSG_DONTWAIT);
 
 		if (r != (ssize_t)strlen(w[i].data) || memcmp(buf, w[i].data, (size_t)r)) {
@@ -108,15 +96,7 @@ static int expect(struct st *s, int fd, const struct want *w, size_t n, int cred
 			       w[i].data);
 			return -1;
 		}
-		fl = mh.msg_namelen > offsetof(struct sockaddr_un, sun_path) ?
-			     mh.msg_namelen - offsetof(struct sockaddr_un, sun_path) : 0;
-		if (!fl)
-			from[0] = 0;
-		else if (a.sun_path[0] == 0)
-			snprintf(from, sizeof(from), "@%.*s", (int)fl - 1, a.sun_path + 1);
-		else
-			snprintf(from, sizeof(from), "%.*s", (int)strnlen(a.sun_path, fl), a.sun_path);
-		if (strcmp(from, w[i].from)) {
+		if (strcmp(tu_addr_name(&a, mh.msg_namelen, from, sizeof(from)), w[i].from)) {
 			t_fail("%s: datagram %zu comes from '%s', expected '%s'", what, i, from, w[i].from);
 			return -1;
 		}
@@ -142,7 +122,7 @@ static int expect(struct st *s, int fd, const struct want *w, size_t n, int cred
 static int check(void *arg)
 {
 	struct st *s = arg;
-	char babs[80], want[64], ack[64], n[200];
+	char babs[80], n[200];
 	int v = 0;
 	socklen_t l = sizeof(v);
 
@@ -163,20 +143,8 @@ static int check(void *arg)
 	/* the same senders again, in the same order */
 	if (fill_parent_first(s))
 		return -1;
-	unlink("child-ack");
-	s->req++;
-	snprintf(want, sizeof(want), "%d OK\n", s->req);
-	kill(s->child, SIGUSR1);
-	ack[0] = 0;
-	for (int i = 0; i < 2000; i++) {
-		if (t_read_file("child-ack", ack, sizeof(ack)) > 0)
-			break;
-		tp_sleep_ms(5);
-	}
-	if (strcmp(ack, want)) {
-		t_fail("child answered '%s', expected '%.*s' (see its stderr)", ack, (int)strlen(want) - 1, want);
+	if (tu_ask_child(s->child, &s->req))
 		return -1;
-	}
 	return fill_parent_last(s);
 }
 
@@ -198,13 +166,12 @@ static int dgram(const char *name, int abstract)
 int main(int argc, char **argv)
 {
 	static struct st s;
-	struct sigaction sa = { .sa_handler = on_usr1 };
 	struct sockaddr_un a;
 	int one = 1, pid;
 	socklen_t l;
 
 	t_init(argc, argv);
-	sigaction(SIGUSR1, &sa, NULL);
+	tu_catch_requests();
 	snprintf(s.spath, sizeof(s.spath), "%s/dgram-srv.sock", t_dir());
 	snprintf(s.bpath, sizeof(s.bpath), "%s/dgram-sender.sock", t_dir());
 	snprintf(s.sabs, sizeof(s.sabs), "crest-dgram-srv-%d", getpid());
@@ -231,7 +198,7 @@ int main(int argc, char **argv)
 		close(s.un);
 		close(s.bp);
 		close(s.ba);
-		child_main(&s);
+		tu_child_serve(s.req, child_step, &s);
 	}
 	s.child = pid;
 	close(s.cl);

@@ -31,9 +31,6 @@ struct st {
 	int req;
 };
 
-static volatile sig_atomic_t go;
-static void on_usr1(int sig) { (void)sig; go = 1; }
-
 static int connect_new(const char *name, int abstract, int at)
 {
 	struct sockaddr_un a;
@@ -81,33 +78,24 @@ static int xfer(int from, int to, const char *msg, const char *what)
 	return 0;
 }
 
-static __attribute__((noreturn)) void child_main(struct st *s)
+/* the child, on request */
+static int child_step(void *arg)
 {
-	int n = s->req;
-	char msg[64], buf[16];
+	struct st *s = arg;
+	struct pollfd p = { .fd = s->p1, .events = POLLIN };
+	char buf[16];
 
-	for (;;) {
-		if (go) {
-			int bad;
-			struct pollfd p = { .fd = s->p1, .events = POLLIN };
-			go = 0;
-			n++;
-			bad = tu_expect(s->c1, to_cli, 1, "child: client of the path listener") ||
-			      tu_send(s->c1, to_srv, 2, NULL, 0);
-			/* the parent accepted our pending connection and said ping */
-			if (!bad && (poll(&p, 1, 5000) != 1 || recv(s->p1, buf, sizeof(buf), 0) != 4 ||
-				     memcmp(buf, "ping", 4) || send(s->p1, "pong", 4, 0) != 4)) {
-				t_fail("child: the pending connection does not work");
-				bad = 1;
-			}
-			/* a new pending connection, at the same fd */
-			if (!bad && connect_new(s->path, 0, s->p1) < 0)
-				bad = 1;
-			snprintf(msg, sizeof(msg), "%d %s\n", n, bad ? "BAD" : "OK");
-			t_write_file("child-ack", msg, strlen(msg));
-		}
-		tp_sleep_ms(5);
+	if (tu_expect(s->c1, to_cli, 1, "child: client of the path listener") ||
+	    tu_send(s->c1, to_srv, 2, NULL, 0))
+		return -1;
+	/* the parent accepted our pending connection and said ping */
+	if (poll(&p, 1, 5000) != 1 || recv(s->p1, buf, sizeof(buf), 0) != 4 || memcmp(buf, "ping", 4) ||
+	    send(s->p1, "pong", 4, 0) != 4) {
+		t_fail("child: the pending connection does not work");
+		return -1;
 	}
+	/* a new pending connection, at the same fd */
+	return connect_new(s->path, 0, s->p1) < 0 ? -1 : 0;
 }
 
 static int check_names(struct st *s)
@@ -152,7 +140,6 @@ static int serve_outside(int l, const char *what)
 static int check(void *arg)
 {
 	struct st *s = arg;
-	char want[64], ack[256];
 	int ap1 = -1, ap2 = -1, outside = access("outside", F_OK) == 0, r = -1;
 
 	if (check_names(s))
@@ -178,20 +165,8 @@ static int check(void *arg)
 	if (outside && (serve_outside(s->l1, "path listener") || serve_outside(s->l2, "abstract listener")))
 		goto out;
 
-	unlink("child-ack");
-	s->req++;
-	snprintf(want, sizeof(want), "%d OK\n", s->req);
-	kill(s->child, SIGUSR1);
-	ack[0] = 0;
-	for (int i = 0; i < 2000; i++) {
-		if (t_read_file("child-ack", ack, sizeof(ack)) > 0)
-			break;
-		tp_sleep_ms(5);
-	}
-	if (strcmp(ack, want)) {
-		t_fail("child answered '%s', expected '%.*s' (see its stderr)", ack, (int)strlen(want) - 1, want);
+	if (tu_ask_child(s->child, &s->req))
 		goto out;
-	}
 	{
 		char buf[8];
 		struct pollfd p = { .fd = ap1, .events = POLLIN };
@@ -229,11 +204,10 @@ static int listener(const char *name, int abstract)
 int main(int argc, char **argv)
 {
 	static struct st s;
-	struct sigaction sa = { .sa_handler = on_usr1 };
 	int pid;
 
 	t_init(argc, argv);
-	sigaction(SIGUSR1, &sa, NULL);
+	tu_catch_requests();
 	snprintf(s.path, sizeof(s.path), "%s/srv.sock", t_dir());
 	snprintf(s.abs_name, sizeof(s.abs_name), "crest-listen-%d", getpid());
 	unlink(s.path);
@@ -262,7 +236,7 @@ int main(int argc, char **argv)
 		s.p1 = connect_new(s.path, 0, -1);
 		if (s.p1 < 0 || t_write_file("child-ready", "1\n", 2) < 0)
 			_exit(1);
-		child_main(&s);
+		tu_child_serve(s.req, child_step, &s);
 	}
 	s.child = pid;
 	close(s.c1);

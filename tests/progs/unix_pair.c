@@ -45,9 +45,6 @@ struct st {
 	int req;
 };
 
-static volatile sig_atomic_t go;
-static void on_usr1(int sig) { (void)sig; go = 1; }
-
 static void init_msgs(void)
 {
 	t_fill(big, sizeof(big), 77);
@@ -64,28 +61,19 @@ static void init_msgs(void)
 	}
 }
 
-static __attribute__((noreturn)) void child_main(struct st *s)
+/* the child, on request: y[i] holds what the parent sent (ab); send ba
+ * back to refill x[i] */
+static int child_step(void *arg)
 {
-	int n = s->req;
-	char msg[600];
+	struct st *s = arg;
 
-	for (;;) {
-		if (go) {
-			int bad = 0;
-			go = 0;
-			n++;
-			/* y[i] holds what the parent sent (ab); send ba back to refill x[i] */
-			for (int i = 0; i < 3 && !bad; i++) {
-				char what[64];
-				snprintf(what, sizeof(what), "child %s end", tname[i]);
-				bad = tu_expect(s->y[i], ab[i], nab[i], what) ||
-				      tu_send(s->y[i], ba[i], nba[i], NULL, 0);
-			}
-			snprintf(msg, sizeof(msg), "%d %s\n", n, bad ? "BAD" : "OK");
-			t_write_file("child-ack", msg, strlen(msg));
-		}
-		tp_sleep_ms(5);
+	for (int i = 0; i < 3; i++) {
+		char what[64];
+		snprintf(what, sizeof(what), "child %s end", tname[i]);
+		if (tu_expect(s->y[i], ab[i], nab[i], what) || tu_send(s->y[i], ba[i], nba[i], NULL, 0))
+			return -1;
 	}
+	return 0;
 }
 
 static int check_shut(struct st *s)
@@ -120,7 +108,7 @@ static int check_shut(struct st *s)
 static int check(void *arg)
 {
 	struct st *s = arg;
-	char want[64], ack[256], what[64], buf[16];
+	char what[64], buf[16];
 	int me = getpid(), v = 0;
 	socklen_t l = sizeof(v);
 
@@ -180,20 +168,8 @@ static int check(void *arg)
 		return -1;
 	}
 
-	unlink("child-ack");
-	s->req++;
-	snprintf(want, sizeof(want), "%d OK\n", s->req);
-	kill(s->child, SIGUSR1);
-	ack[0] = 0;
-	for (int i = 0; i < 2000; i++) {
-		if (t_read_file("child-ack", ack, sizeof(ack)) > 0)
-			break;
-		tp_sleep_ms(5);
-	}
-	if (strcmp(ack, want)) {
-		t_fail("child answered '%s', expected '%.*s' (see its stderr)", ack, (int)strlen(want) - 1, want);
+	if (tu_ask_child(s->child, &s->req))
 		return -1;
-	}
 	/* the child took its queues out and refilled ours: refill its */
 	for (int i = 0; i < 3; i++)
 		if (tu_send(s->x[i], ab[i], nab[i], NULL, 0))
@@ -204,12 +180,11 @@ static int check(void *arg)
 int main(int argc, char **argv)
 {
 	static struct st s;
-	struct sigaction sa = { .sa_handler = on_usr1 };
 	int sp[2], pid, v = 50000;
 
 	t_init(argc, argv);
 	init_msgs();
-	sigaction(SIGUSR1, &sa, NULL);
+	tu_catch_requests();
 	for (int i = 0; i < 3; i++) {
 		if (socketpair(AF_UNIX, types[i] | SOCK_CLOEXEC, 0, sp) < 0)
 			t_die("socketpair: %m");
@@ -251,7 +226,7 @@ int main(int argc, char **argv)
 	if (pid == 0) {
 		for (int i = 0; i < 3; i++)
 			close(s.x[i]);
-		child_main(&s);
+		tu_child_serve(s.req, child_step, &s);
 	}
 	s.child = pid;
 	for (int i = 0; i < 3; i++)
