@@ -5,18 +5,10 @@
 # "b" names (the write lands in "b"), not the new "a", not a copy, and /proc
 # shows it as "<dir>/a (deleted)".  `crest gc` then removes the link; a
 # restore afterwards fails clearly.  (Sourced by tests/run.)
-command -v python3 >/dev/null || fail "python3 not installed"
 trap '"$CREST" gc -D "$IMG" >/dev/null 2>&1' EXIT
-cat > "$TDIR/prog.py" <<'PY'
-import os, sys, time
-d = os.environ["CREST_T_DIR"]
-os.chdir(d)
-
-def wr(name, s):
-    tmp = "%s.tmp.%d" % (name, os.getpid())
-    with open(tmp, "w") as f:
-        f.write(s)
-    os.rename(tmp, name)
+t_py_prog <<'PY'
+import os
+from tcase import d, t_main
 
 a_fd = os.open("a", os.O_RDWR | os.O_CREAT, 0o644)       # a_fd = open("a")
 os.write(a_fd, b"foo-foo")
@@ -47,30 +39,8 @@ def check():
         errs.append("the creat() fd is not the new a any more")
     return errs
 
-pid = os.getpid()
-wr("pid", "%d\n" % pid)
-e = check()
-if e:
-    wr("result-0", "BAD-PRECHECK: %s\n" % "; ".join(e))
-    sys.exit(1)
-wr("ready", "ready\n")
-count, last = 0, 0.0
-while True:
-    count += 1
-    now = time.monotonic()
-    if now - last >= 0.02 or now < last:
-        wr("progress", "%d\n" % count)
-        last = now
-        n = 1
-        while os.path.exists("check-%d" % n):
-            if not os.path.exists("result-%d" % n):
-                errs = check()
-                wr("result-%d" % n, "BAD: %s\n" % "; ".join(errs) if errs else "OK\n")
-            n += 1
-    time.sleep(0.01)
+t_main(check, check)
 PY
-t_start_prog python3 -u "$TDIR/prog.py"
-t_wait_looping
 
 # without --link-remap: a clear error naming the option, the process untouched
 t_dump

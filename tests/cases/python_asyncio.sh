@@ -8,20 +8,9 @@
 # each check-N the script verifies that nothing was lost or doubled (what the
 # readers took plus what is still in the eventfd / pipe equals the count) and
 # that a SIGUSR1 it sends itself reaches the handler.  (Sourced by tests/run.)
-command -v python3 >/dev/null || fail "python3 not installed"
-cat > "$TDIR/prog.py" <<'PY'
-import asyncio, fcntl, os, signal, struct, sys, termios
-
-d = os.environ["CREST_T_DIR"]
-
-def path(name):
-    return os.path.join(d, name)
-
-def wr(name, s):
-    tmp = path("%s.tmp.%d" % (name, os.getpid()))
-    with open(tmp, "w") as f:
-        f.write(s)
-    os.rename(tmp, path(name))
+t_py_prog <<'PY'
+import asyncio, fcntl, os, signal, struct, termios
+from tcase import answer, path, precheck_or_exit, wr
 
 st = {"count": 0, "ev": 0, "pipe": 0, "sig": 0}
 efd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
@@ -83,9 +72,7 @@ async def main():
     errs = verify(pid, ep)
     if st["sig"] != 1 or st["count"] < 10:
         errs.append("signals %d, count %d after 0.1 s" % (st["sig"], st["count"]))
-    if errs:
-        wr("result-0", "BAD-PRECHECK: %s\n" % "; ".join(errs))
-        sys.exit(1)
+    precheck_or_exit(errs)
     wr("pid", "%d\n" % pid)
     wr("ready", "ready\n")
     n = 1
@@ -105,11 +92,9 @@ async def main():
                     errs.append("count went from %d to %d in 0.3 s" % (c0, st["count"]))
                 if st["ev"] < e0 + 10 or st["pipe"] < p0 + 10:
                     errs.append("readers: eventfd %d -> %d, pipe %d -> %d in 0.3 s" % (e0, st["ev"], p0, st["pipe"]))
-                wr("result-%d" % n, "BAD: %s\n" % "; ".join(errs) if errs else "OK\n")
+                answer(n, errs)
             n += 1
 
 asyncio.run(main())
 PY
-t_start_prog python3 -u "$TDIR/prog.py"
-t_wait_looping
 t_cr_cycle "" ""

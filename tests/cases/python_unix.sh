@@ -5,16 +5,26 @@
 # data is intact, the old connection works, and a NEW client started by the
 # runner (another python3, outside the tree) is served.  (Sourced by
 # tests/run.)
-command -v python3 >/dev/null || fail "python3 not installed"
-cat > "$TDIR/prog.py" <<'PY'
-import os, select, socket, sys, time
-d = os.environ["CREST_T_DIR"]
-os.chdir(d)
-def wr(name, s):
-    tmp = "%s.tmp.%d" % (name, os.getpid())
-    with open(tmp, "w") as f:
-        f.write(s)
-    os.rename(tmp, name)
+
+# a client outside the tree: must get its answer
+new_client() {
+	local out
+	out=$(timeout 20 python3 - "$TDIR/py.sock" "$1" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.settimeout(10)
+s.connect(sys.argv[1])
+s.sendall(b"hello " + sys.argv[2].encode())
+print(s.recv(64).decode())
+PY
+	) || fail "client outside the tree: no answer from the server ($out)"
+	[ "$out" = "world $1" ] || fail "client outside the tree got '$out', expected 'world $1'"
+	note "client outside the tree: $out"
+}
+
+t_py_prog <<'PY'
+import os, select, socket, time
+from tcase import d, t_main
 A2B, B2A = b"queued from a " * 100, b"queued from b"
 REQ, RESP = b"old client request", b"old server response"
 a, b = socket.socketpair()
@@ -75,47 +85,8 @@ def serve():
         except OSError:
             pass
         c.close()
-wr("pid", "%d\n" % os.getpid())
-e = check()
-if e:
-    wr("result-0", "BAD-PRECHECK: %s\n" % "; ".join(e))
-    sys.exit(1)
-wr("ready", "ready\n")
-count, last = 0, 0.0
-while True:
-    count += 1
-    serve()
-    now = time.monotonic()
-    if now - last >= 0.02:
-        wr("progress", "%d\n" % count)
-        last = now
-        n = 1
-        while os.path.exists("check-%d" % n):
-            if not os.path.exists("result-%d" % n):
-                e = check()
-                wr("result-%d" % n, "BAD: %s\n" % "; ".join(e) if e else "OK\n")
-            n += 1
-    time.sleep(0.005)
+t_main(check, check, tick=serve, sleep=0.005)
 PY
-
-# a client outside the tree: must get its answer
-new_client() {
-	local out
-	out=$(timeout 20 python3 - "$TDIR/py.sock" "$1" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-s.settimeout(10)
-s.connect(sys.argv[1])
-s.sendall(b"hello " + sys.argv[2].encode())
-print(s.recv(64).decode())
-PY
-	) || fail "client outside the tree: no answer from the server ($out)"
-	[ "$out" = "world $1" ] || fail "client outside the tree got '$out', expected 'world $1'"
-	note "client outside the tree: $out"
-}
-
-t_start_prog python3 -u "$TDIR/prog.py"
-t_wait_looping
 new_client before
 t_dump_and_gone
 for round in 1 2; do
