@@ -8,6 +8,7 @@
 #define CREST_FILES_PRIV_H
 
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include "files.pb-c.h"
 #include "task.h"
@@ -52,6 +53,13 @@ struct dstate {
 
 void files_dstate_free(struct dstate *s);
 
+/* files_kinds.c: "file", "pipe"... for messages. */
+const char *files_kind_name(FilesKind k);
+/* files_kinds.c: fill in f->pb for the task fd f->fd (f->lfd, dev, ino
+ * set): its kind and what that kind needs; refuses what is not supported. */
+int files_classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const char *link,
+		   const struct stat *st);
+
 /* files_share.c: keep the task's state (taken over, even on failure) until
  * every task is dumped. */
 int fshare_dump_add(struct dump_ctx *c, struct dstate *s);
@@ -76,6 +84,28 @@ static inline bool files_desc_remote(const FilesDesc *d)
 {
 	return d->has_owner_pid;
 }
+
+/* files_kinds.c, .load: the kind-specific fields of d are consistent. */
+bool files_desc_consistent(struct restore_ctx *c, struct restore_task *t, const Files *img,
+			   const FilesDesc *d);
+/* files_kinds.c, .load: d (first used by fd) can be restored: what it
+ * refers to is there (logged, -errno, if not); sets s->need_tty. */
+int files_load_check_desc(struct restore_ctx *c, struct restore_task *t, struct rstate *s,
+			  const FilesDesc *d, int fd);
+
+/* A pipe being restored (.prepare). */
+struct rpipe {
+	int r, w;               /* our ends, >= base */
+	bool r_used, w_used;    /* handed over to a description */
+};
+
+/* files_kinds.c, .prepare: create the pipe p (size, data) above base. */
+int files_make_pipe(pid_t pid, int fd, const FilesPipe *p, struct rpipe *rp, int base);
+/* files_kinds.c, .prepare: open d (first used by fd) at a number >= base:
+ * the new fd, or -errno (logged).  rp: the task's pipes (files_make_pipe);
+ * tty: crest's terminal above base, for the shell terminal. */
+int files_open_desc(struct restore_ctx *c, struct restore_task *t, const FilesDesc *d, int fd,
+		    struct rpipe *rp, int tty, int base);
 
 /* .load: check the sharing fields of the image (owners are tasks of the
  * tree, keep fds above the fds). */
