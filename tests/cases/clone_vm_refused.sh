@@ -59,9 +59,7 @@ int main(int argc, char **argv)
 	t_run(check, 0);
 }
 CEOF
-cc -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -I"$REPO/tests/lib" -o "$TDIR/vm_prog" \
-	"$TDIR/vm_prog.c" "$REPO"/tests/lib/*.c -lrt -lpthread 2> "$TDIR/cc.log" ||
-	fail "cannot build the helper: $(head -c 300 "$TDIR/cc.log")"
+t_build_c vm_prog
 
 t_start_prog "$TDIR/vm_prog"
 t_wait_looping

@@ -38,16 +38,11 @@ int main(int argc, char **argv)
 	t_run(check, 0);
 }
 CEOF
-cc -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -I"$REPO/tests/lib" -o "$TDIR/stale" \
-	"$TDIR/stale.c" "$REPO"/tests/lib/*.c -lrt -lpthread 2> "$TDIR/cc.log" ||
-	fail "cannot build the helper: $(head -c 300 "$TDIR/cc.log")"
+t_build_c stale
 
 t_start_prog "$TDIR/stale"
 t_wait_looping
-t_dump
-[ "$RC" = 0 ] && fail "dump of a process with a stale epoll registration succeeded"
-case "$RC" in 124|137) fail "dump timed out" ;; esac
-last_run "$TDIR/dump.log" > "$TDIR/.dl"
+t_expect_dump_refused "a process with a stale epoll registration"
 grep -q "pid $PID: fd 8 (epoll) has a registration made as fd 20, but fd 20 is closed" "$TDIR/.dl" ||
 	fail "the dump error does not name pid $PID, epoll fd 8 and fd 20: $(grep error "$TDIR/.dl" | head -c 300)"
 t_expect_running "after the failed dump"

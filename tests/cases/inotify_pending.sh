@@ -51,18 +51,13 @@ int main(int argc, char **argv)
 	t_run(check, 0);
 }
 CEOF
-cc -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -I"$REPO/tests/lib" -o "$TDIR/pend" \
-	"$TDIR/pend.c" "$REPO"/tests/lib/*.c -lrt -lpthread 2> "$TDIR/cc.log" ||
-	fail "cannot build the helper: $(head -c 300 "$TDIR/cc.log")"
+t_build_c pend
 
 t_start_prog "$TDIR/pend"
 t_wait_looping
 # the pre-check read the first events; queue one more
 : > "$TDIR/dir/another"
-t_dump
-[ "$RC" = 0 ] && fail "dump of a process with unread inotify events succeeded"
-case "$RC" in 124|137) fail "dump timed out" ;; esac
-last_run "$TDIR/dump.log" > "$TDIR/.dl"
+t_expect_dump_refused "a process with unread inotify events"
 grep -q "pid $PID: fd 6 (inotify) has [0-9]* bytes of events the program has not read yet" "$TDIR/.dl" ||
 	fail "the dump error does not name pid $PID, fd 6 and the unread events: $(grep error "$TDIR/.dl" | head -c 300)"
 t_expect_running "after the failed dump"

@@ -5,7 +5,6 @@
 # task has its pid, ppid, pgid, sid and NSpid, sh is pid 1 of a namespace
 # shared with its children and not with unshare, and the counter moves on
 # from where it was.  (Sourced by tests/run.)
-cnt() { local v; v=$(cat "$TDIR/cnt" 2>/dev/null); [[ "$v" =~ ^[0-9]+$ ]] && echo "$v"; }
 # "pid ppid pgid sid state NSpid..." of a pid
 describe() {
 	local s n
@@ -28,21 +27,8 @@ snapshot() {
 		describe "$k"
 	done
 }
-group_gone() {
-	local i
-	for ((i = 0; i < 200; i++)); do
-		ps -o pid= -g "$1" >/dev/null 2>&1 || return 0
-		sleep 0.05
-	done
-	return 1
-}
 t_start_prog unshare --pid --fork sh -c 'sleep 1000 & sleep 1001 & i=0; while :; do i=$((i+1)); echo $i > cnt; sleep 0.1; done'
-for ((i = 0; i < 100; i++)); do
-	v=$(cnt)
-	[ -n "$v" ] && [ "$v" -ge 10 ] && break
-	sleep 0.1
-done
-[ "${v:-0}" -ge 10 ] || fail "the sh loop is not counting"
+t_wait_counting "$TDIR/cnt" "the sh loop"
 before=$(snapshot)
 note "tree before the dump:"$'\n'"$before"
 [ "$(echo "$before" | wc -l)" = 4 ] || fail "unexpected tree: $before"
@@ -50,19 +36,12 @@ sh=$(children "$PID")
 [ "$(awk '/^NSpid:/ {print $3}' /proc/$sh/status)" = 1 ] || fail "sh is not pid 1 of its namespace"
 t_expect_dump_ok
 t_expect_gone "after the dump"
-at_dump=$(cnt)
-at_dump=${at_dump:-$v}
+at_dump=$(t_count "$TDIR/cnt")
+at_dump=${at_dump:-$COUNT}
 for round in 1 2; do
 	echo "$at_dump" > cnt
 	t_expect_restore_ok
-	max=$at_dump
-	for ((i = 0; i < 30; i++)); do
-		sleep 0.1
-		v=$(cnt) || continue
-		[ "$v" -lt "$at_dump" ] && fail "round $round: counter went back to $v (was $at_dump at dump time)"
-		[ "$v" -gt "$max" ] && max=$v
-	done
-	[ "$max" -ge $((at_dump + 5)) ] || fail "round $round: counter at $max 3 s after restore, want >= $((at_dump + 5))"
+	t_expect_counting_on "$TDIR/cnt" "$at_dump" "round $round"
 	now=$(snapshot)
 	[ "$now" = "$before" ] || fail "round $round: tree after restore differs: $(diff <(echo "$before") <(echo "$now") | grep '^[<>]' | tr '\n' ';')"
 	[ "$(readlink /proc/$sh/ns/pid)" != "$(readlink /proc/$PID/ns/pid)" ] || fail "round $round: sh shares unshare's pid namespace"
@@ -77,10 +56,10 @@ for round in 1 2; do
 		tr=$(tracer_of "$k")
 		[ "$tr" = 0 ] || fail "round $round: pid $k still traced by $tr"
 	done
-	note "round $round OK, counted from $at_dump to $max"
+	note "round $round OK, counted from $at_dump to $COUNT_MAX"
 	kill -9 -- -"$PID" 2>/dev/null
 	wait_gone "$PID" "$GONE_TIMEOUT" || fail "round $round: pid $PID still exists after kill -9"
 	wait_gone "$sh" "$GONE_TIMEOUT" || fail "round $round: pid $sh still exists after kill -9"
-	group_gone "$PID" || fail "round $round: processes left in group $PID"
+	t_group_gone "$PID" || fail "round $round: processes left in group $PID"
 done
 true

@@ -32,16 +32,11 @@ int main(int argc, char **argv)
 	t_run(check, 0);
 }
 CEOF
-cc -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -I"$REPO/tests/lib" -o "$TDIR/evfd" \
-	"$TDIR/evfd.c" "$REPO"/tests/lib/*.c -lrt -lpthread 2> "$TDIR/cc.log" ||
-	fail "cannot build the helper: $(head -c 300 "$TDIR/cc.log")"
+t_build_c evfd
 
 t_start_prog "$TDIR/evfd"
 t_wait_looping
-t_dump
-[ "$RC" = 0 ] && fail "dump of a process with a userfaultfd succeeded"
-case "$RC" in 124|137) fail "dump timed out" ;; esac
-last_run "$TDIR/dump.log" > "$TDIR/.dl"
+t_expect_dump_refused "a process with a userfaultfd"
 grep -q "pid $PID" "$TDIR/.dl" || fail "the dump error does not name pid $PID"
 grep -q "fd 7" "$TDIR/.dl" || fail "the dump error does not name fd 7"
 grep -q "userfaultfd" "$TDIR/.dl" || fail "the dump error does not say userfaultfd"

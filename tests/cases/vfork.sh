@@ -91,9 +91,7 @@ int main(int argc, char **argv)
 	t_run(check, &s);
 }
 CEOF
-cc -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -I"$REPO/tests/lib" -o "$TDIR/vfork_prog" \
-	"$TDIR/vfork_prog.c" "$REPO"/tests/lib/*.c -lrt -lpthread 2> "$TDIR/cc.log" ||
-	fail "cannot build the helper: $(head -c 300 "$TDIR/cc.log")"
+t_build_c vfork_prog
 
 kids() { local c; c=$(cat /proc/$1/task/$1/children 2>/dev/null); echo $c; }
 t_start_prog "$TDIR/vfork_prog"
