@@ -143,6 +143,13 @@ static bool task_exiting(pid_t pid)
 	return p && p[1] && (p[2] == 'Z' || p[2] == 'X');
 }
 
+static void tracee_init(struct tracee *t, pid_t pid)
+{
+	memset(t, 0, sizeof(*t));
+	t->pid = pid;
+	t->mem_fd = -1;
+}
+
 /* Seize and stop a task.  -ESRCH, without a message: it is gone or exiting. */
 int tracee_seize(struct tracee *t, pid_t pid)
 {
@@ -150,9 +157,7 @@ int tracee_seize(struct tracee *t, pid_t pid)
 	bool cont_pending = false;
 	int status, r;
 
-	memset(t, 0, sizeof(*t));
-	t->pid = pid;
-	t->mem_fd = -1;
+	tracee_init(t, pid);
 	if (ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACESYSGOOD) < 0) {
 		r = -errno;
 		/* Gone, or exiting (the kernel answers EPERM once exit has begun):
@@ -232,29 +237,44 @@ int tracee_seize(struct tracee *t, pid_t pid)
 	return tracee_adopt_state(t);
 }
 
+/* Wait until pid is in a PTRACE_EVENT_STOP, resuming it from any other stop;
+ * a signal-delivery stop on the way delivers its signal when deliver is
+ * set, else drops it.  0: in the stop; 1: it died (status says how);
+ * -errno: waitpid failed.  Logs nothing. */
+static int wait_event_stop(pid_t pid, int *status, bool deliver)
+{
+	for (;;) {
+		int r = ptrace_wait_stop(pid, status);
+		if (r < 0)
+			return r;
+		if (WIFEXITED(*status) || WIFSIGNALED(*status))
+			return 1;
+		if (WIFSTOPPED(*status) && (*status >> 16) == PTRACE_EVENT_STOP)
+			return 0;
+		if (deliver && WIFSTOPPED(*status) && (*status >> 16) == 0 &&
+		    WSTOPSIG(*status) != SYSCALL_TRAP)
+			ptrace(PTRACE_CONT, pid, 0, WSTOPSIG(*status));
+		else
+			ptrace(PTRACE_CONT, pid, 0, 0);
+	}
+}
+
 int tracee_attach_child(struct tracee *t, pid_t pid)
 {
 	int status, r;
 
-	memset(t, 0, sizeof(*t));
-	t->pid = pid;
-	t->mem_fd = -1;
+	tracee_init(t, pid);
 	if (ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0)
 		return pr_errno(-errno, "pid %d: PTRACE_INTERRUPT of the restored task failed", pid);
-	for (;;) {
-		r = ptrace_wait_stop(pid, &status);
-		if (r < 0)
-			return pr_errno(r, "pid %d: waiting for the restored task to stop", pid);
-		if (WIFEXITED(status) || WIFSIGNALED(status)) {
-			pr_err("pid %d: the restored task died during preparation (%s %d)", pid,
-			       WIFEXITED(status) ? "exit" : "signal",
-			       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
-			return -ECHILD;
-		}
-		if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP)
-			break;
-		/* Signal stop of our own child during preparation: drop it. */
-		ptrace(PTRACE_CONT, pid, 0, 0);
+	/* a signal stop of our own child during preparation: dropped */
+	r = wait_event_stop(pid, &status, false);
+	if (r < 0)
+		return pr_errno(r, "pid %d: waiting for the restored task to stop", pid);
+	if (r > 0) {
+		pr_err("pid %d: the restored task died during preparation (%s %d)", pid,
+		       WIFEXITED(status) ? "exit" : "signal",
+		       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		return -ECHILD;
 	}
 	return tracee_adopt_state(t);
 }
@@ -309,6 +329,31 @@ static int resume_to_syscall_stop(struct tracee *t, const char *what)
 	return -EPROTO;
 }
 
+/* Syscall nr at the gadget, outside any syscall (orig_rax -1), with the
+ * argument registers the caller set in r: run the task to its entry stop. */
+static int enter_injected(struct tracee *t, long nr, struct user_regs_struct *r)
+{
+	int err;
+
+	r->rip = t->syscall_ip;
+	r->rax = nr;
+	r->orig_rax = (unsigned long)-1;
+	err = ptrace_set_regs(t->pid, r);
+	return err < 0 ? err : resume_to_syscall_stop(t, "entry");
+}
+
+/* The same through the exit stop; r: the registers there (rax: the result). */
+static int run_injected(struct tracee *t, long nr, struct user_regs_struct *r)
+{
+	int err = enter_injected(t, nr, r);
+
+	if (err == 0)
+		err = resume_to_syscall_stop(t, "exit");
+	if (err == 0)
+		err = ptrace_get_regs(t->pid, r);
+	return err;
+}
+
 int tracee_syscall(struct tracee *t, long *ret, long nr, unsigned long a1, unsigned long a2,
 		   unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6)
 {
@@ -321,25 +366,13 @@ int tracee_syscall(struct tracee *t, long *ret, long nr, unsigned long a1, unsig
 			return pr_errno(-errno, "pid %d: cannot block signals for injection", t->pid);
 		t->injecting = true;
 	}
-	r.rip = t->syscall_ip;
-	r.rax = nr;
-	r.orig_rax = (unsigned long)-1;
 	r.rdi = a1;
 	r.rsi = a2;
 	r.rdx = a3;
 	r.r10 = a4;
 	r.r8 = a5;
 	r.r9 = a6;
-	err = ptrace_set_regs(t->pid, &r);
-	if (err < 0)
-		return err;
-	err = resume_to_syscall_stop(t, "entry");
-	if (err < 0)
-		return err;
-	err = resume_to_syscall_stop(t, "exit");
-	if (err < 0)
-		return err;
-	err = ptrace_get_regs(t->pid, &r);
+	err = run_injected(t, nr, &r);
 	if (err < 0)
 		return err;
 	*ret = (long)r.rax;
@@ -352,21 +385,9 @@ int tracee_syscall_final(struct tracee *t, long nr, unsigned long a1, unsigned l
 	struct user_regs_struct r = t->regs;
 	int err;
 
-	r.rip = t->syscall_ip;
-	r.rax = nr;
-	r.orig_rax = (unsigned long)-1;
 	r.rdi = a1;
 	r.rsi = a2;
-	err = ptrace_set_regs(t->pid, &r);
-	if (err < 0)
-		return err;
-	err = resume_to_syscall_stop(t, "entry");
-	if (err < 0)
-		return err;
-	err = resume_to_syscall_stop(t, "exit");
-	if (err < 0)
-		return err;
-	err = ptrace_get_regs(t->pid, &r);
+	err = run_injected(t, nr, &r);
 	if (err < 0)
 		return err;
 	if ((long)r.rax < 0) {
@@ -487,22 +508,13 @@ int tracee_park(struct tracee *t)
 	/* Trap into get_signal() so the kernel restarts an interrupted syscall. */
 	if (ptrace(PTRACE_INTERRUPT, t->pid, 0, 0) < 0 || ptrace(PTRACE_CONT, t->pid, 0, 0) < 0)
 		return pr_errno(-errno, "pid %d: cannot park it", t->pid);
-	for (;;) {
-		r = ptrace_wait_stop(t->pid, &status);
-		if (r < 0)
-			return pr_errno(r, "pid %d: waiting for it to park", t->pid);
-		if (WIFEXITED(status) || WIFSIGNALED(status)) {
-			t->dead = true;
-			return -ESRCH;
-		}
-		if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP)
-			break;
-		/* signal-delivery stop: deliver it as it would have been */
-		if (WIFSTOPPED(status) && (status >> 16) == 0 && WSTOPSIG(status) != SYSCALL_TRAP) {
-			ptrace(PTRACE_CONT, t->pid, 0, WSTOPSIG(status));
-			continue;
-		}
-		ptrace(PTRACE_CONT, t->pid, 0, 0);
+	/* a signal-delivery stop on the way: delivered as it would have been */
+	r = wait_event_stop(t->pid, &status, true);
+	if (r < 0)
+		return pr_errno(r, "pid %d: waiting for it to park", t->pid);
+	if (r > 0) {
+		t->dead = true;
+		return -ESRCH;
 	}
 	t->injecting = false;
 	return 0;
@@ -548,15 +560,9 @@ int tracee_syscall_clone(struct tracee *t, long *ret, pid_t *child, unsigned lon
 	unsigned long msg = 0;
 	int status, err;
 
-	r.rip = t->syscall_ip;
-	r.rax = __NR_clone3;
-	r.orig_rax = (unsigned long)-1;
 	r.rdi = args;
 	r.rsi = size;
-	err = ptrace_set_regs(t->pid, &r);
-	if (err < 0)
-		return err;
-	err = resume_to_syscall_stop(t, "entry");
+	err = enter_injected(t, __NR_clone3, &r);
 	if (err < 0)
 		return err;
 	*child = 0;
@@ -593,17 +599,12 @@ int tracee_syscall_clone(struct tracee *t, long *ret, pid_t *child, unsigned lon
 	*ret = (long)r.rax;
 	if (*child > 0) {
 		/* the new thread starts in a PTRACE_EVENT_STOP, traced by us */
-		for (;;) {
-			err = ptrace_wait_stop(*child, &status);
-			if (err < 0)
-				return pr_errno(err, "thread %d: waiting for its first stop", *child);
-			if (WIFSTOPPED(status) && (status >> 16) == PTRACE_EVENT_STOP)
-				break;
-			if (!WIFSTOPPED(status)) {
-				pr_err("thread %d died right after its creation", *child);
-				return -ESRCH;
-			}
-			ptrace(PTRACE_CONT, *child, 0, 0);
+		err = wait_event_stop(*child, &status, false);
+		if (err < 0)
+			return pr_errno(err, "thread %d: waiting for its first stop", *child);
+		if (err > 0) {
+			pr_err("thread %d died right after its creation", *child);
+			return -ESRCH;
 		}
 	}
 	return 0;
