@@ -7,6 +7,7 @@
  * the securebits with what was recorded before the dump. */
 // crest-test: mode=cr
 #include "t.h"
+#include "tcreds.h"
 
 #include <errno.h>
 #include <grp.h>
@@ -19,54 +20,11 @@
 #include <linux/capability.h>
 #include <linux/securebits.h>
 
-static const char *const fields[] = {
-	"Uid:", "Gid:", "Groups:", "CapInh:", "CapPrm:", "CapEff:", "CapBnd:", "CapAmb:",
-	"NoNewPrivs:",
-};
-#define NF (sizeof(fields) / sizeof(fields[0]))
-
-static char before[NF][512];
-static int securebits_before;
-
-static int read_fields(char out[NF][512])
-{
-	char line[512];
-	FILE *f = fopen("/proc/self/status", "re");
-	if (!f)
-		return -1;
-	for (size_t i = 0; i < NF; i++)
-		out[i][0] = 0;
-	while (fgets(line, sizeof(line), f)) {
-		for (size_t i = 0; i < NF; i++)
-			if (!strncmp(line, fields[i], strlen(fields[i]))) {
-				line[strcspn(line, "\n")] = 0;
-				snprintf(out[i], 512, "%s", line);
-			}
-	}
-	fclose(f);
-	return 0;
-}
+static struct tcr_ids before;
 
 static int check(void *arg)
 {
-	char now[NF][512];
-	int bad = 0;
-
-	if (read_fields(now) < 0) {
-		t_fail("cannot read /proc/self/status: %s", strerror(errno));
-		return -1;
-	}
-	for (size_t i = 0; i < NF; i++)
-		if (strcmp(now[i], before[i])) {
-			t_fail("'%s', expected '%s'", now[i], before[i]);
-			bad = 1;
-		}
-	int sb = prctl(PR_GET_SECUREBITS);
-	if (sb != securebits_before) {
-		t_fail("securebits %#x, expected %#x", sb, securebits_before);
-		bad = 1;
-	}
-	return bad ? -1 : 0;
+	return tcr_compare(&before);
 }
 
 int main(int argc, char **argv)
@@ -105,10 +63,6 @@ int main(int argc, char **argv)
 	if (prctl(PR_SET_SECUREBITS, sb, 0, 0, 0) < 0)
 		t_die("PR_SET_SECUREBITS %#x: %s", sb, strerror(errno));
 
-	if (read_fields(before) < 0)
-		t_die("cannot read /proc/self/status: %s", strerror(errno));
-	securebits_before = prctl(PR_GET_SECUREBITS);
-	for (size_t i = 0; i < NF; i++)
-		t_log("%s", before[i]);
+	tcr_record(&before);
 	t_run(check, NULL);
 }

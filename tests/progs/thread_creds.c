@@ -20,6 +20,7 @@
  * and its own.  Threads keep counting (their counters must move). */
 // crest-test: mode=cr
 #include "t.h"
+#include "tcreds.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -173,19 +174,6 @@ static void self_check(struct th *t)
 	}
 }
 
-static void capset3(uint64_t eff, uint64_t prm, uint64_t inh)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct d[2];
-	for (int i = 0; i < 2; i++) {
-		d[i].effective = (uint32_t)(eff >> (32 * i));
-		d[i].permitted = (uint32_t)(prm >> (32 * i));
-		d[i].inheritable = (uint32_t)(inh >> (32 * i));
-	}
-	if (syscall(SYS_capset, &h, d) < 0)
-		t_die("capset: %s", strerror(errno));
-}
-
 /* Raw syscalls: only this thread changes. */
 static void change_own_creds(int i)
 {
@@ -212,7 +200,7 @@ static void change_own_creds(int i)
 	}
 	case 2: {
 		uint64_t raw = 1ULL << CAP_NET_RAW, nbs = 1ULL << CAP_NET_BIND_SERVICE;
-		capset3(c.eff & ~raw, c.prm, c.inh | nbs);
+		tcr_capset(c.eff & ~raw, c.prm, c.inh | nbs);
 		if (syscall(SYS_prctl, PR_CAPBSET_DROP, CAP_NET_RAW, 0, 0, 0) < 0 ||
 		    syscall(SYS_prctl, PR_CAPBSET_DROP, CAP_SYS_BOOT, 0, 0, 0) < 0)
 			t_die("thread 3: PR_CAPBSET_DROP: %s", strerror(errno));
