@@ -15,8 +15,11 @@
 #define CREST_TCMD_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -105,6 +108,38 @@ static inline __attribute__((noreturn)) void tc_serve(int root, int (*handle)(in
 		}
 		tp_sleep_ms(5);
 	}
+}
+
+/* Commands on a helper's fd table (results >= 0, or -errno):
+ * TC_FD_OPEN n: open (create) <test dir>/<tc_fd_prefix>-<n>.txt, the fd;
+ * TC_FD_CLOSE fd; TC_FD_DUP2 (old << 8 | new); TC_FD_INO fd: the inode
+ * number (low 30 bits); TC_FD_POS fd: the file position.  The helper
+ * serves them with tc_serve(root, tc_fd_handle). */
+enum { TC_FD_OPEN = 1, TC_FD_CLOSE, TC_FD_DUP2, TC_FD_INO, TC_FD_POS };
+static const char *tc_fd_prefix = "helper";
+
+static inline int tc_fd_handle(int op, int arg)
+{
+	char path[600];
+	struct stat st;
+	int r;
+
+	switch (op) {
+	case TC_FD_OPEN:
+		snprintf(path, sizeof(path), "%s/%s-%d.txt", t_dir(), tc_fd_prefix, arg);
+		r = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		return r < 0 ? -errno : r;
+	case TC_FD_CLOSE:
+		return close(arg) < 0 ? -errno : 0;
+	case TC_FD_DUP2:
+		return dup2(arg >> 8, arg & 0xff) < 0 ? -errno : 0;
+	case TC_FD_INO:
+		return fstat(arg, &st) < 0 ? -errno : (int)(st.st_ino & 0x3fffffff);
+	case TC_FD_POS:
+		r = (int)lseek(arg, 0, SEEK_CUR);
+		return r < 0 ? -errno : r;
+	}
+	return -EINVAL;
 }
 
 /* A child made by a raw clone(flags | SIGCHLD) (CLONE_FILES, CLONE_FS...: no

@@ -21,8 +21,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-enum { OP_OPEN = 1, OP_CLOSE, OP_DUP2, OP_INO, OP_POS };
-
 #define FD_A 7          /* a.txt, opened by the parent */
 #define FD_A_DUP 40     /* its dup, by the parent */
 #define A_POS 123
@@ -33,30 +31,6 @@ struct st {
 	ino_t a_ino, pre_ino;
 	unsigned round;
 };
-
-static int handle(int op, int arg)
-{
-	char path[600];
-	struct stat st;
-	int r;
-
-	switch (op) {
-	case OP_OPEN:
-		snprintf(path, sizeof(path), "%s/child-%d.txt", t_dir(), arg);
-		r = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		return r < 0 ? -errno : r;
-	case OP_CLOSE:
-		return close(arg) < 0 ? -errno : 0;
-	case OP_DUP2:
-		return dup2(arg >> 8, arg & 0xff) < 0 ? -errno : 0;
-	case OP_INO:
-		return fstat(arg, &st) < 0 ? -errno : (int)(st.st_ino & 0x3fffffff);
-	case OP_POS:
-		r = (int)lseek(arg, 0, SEEK_CUR);
-		return r < 0 ? -errno : r;
-	}
-	return -EINVAL;
-}
 
 static long kcmp(int p1, int p2, int type, int a, int b)
 {
@@ -108,7 +82,7 @@ static int check(void *arg)
 		return -1;
 	}
 	/* the child opens: the parent has it at that number */
-	fd = call(s, OP_OPEN, (int)s->round, "open");
+	fd = call(s, TC_FD_OPEN, (int)s->round, "open");
 	if (fd < 0) {
 		t_fail("the child could not open a file: %s", strerror(-fd));
 		return -1;
@@ -119,13 +93,13 @@ static int check(void *arg)
 		return -1;
 	}
 	/* the child closes it: gone for the parent */
-	r = call(s, OP_CLOSE, fd, "close");
+	r = call(s, TC_FD_CLOSE, fd, "close");
 	if (r != 0 || fcntl(fd, F_GETFD) != -1 || errno != EBADF) {
 		t_fail("the child closed fd %d (result %d); the parent still has it", fd, r);
 		return -1;
 	}
 	/* the child dup2()s: the parent sees it */
-	r = call(s, OP_DUP2, FD_A << 8 | 50, "dup2");
+	r = call(s, TC_FD_DUP2, FD_A << 8 | 50, "dup2");
 	if (r != 0 || kcmp(me, me, KCMP_FILE, FD_A, 50) != 0) {
 		t_fail("the child did dup2(%d, 50) (result %d); the parent's fd 50 is '%s'", FD_A, r,
 		       fd_target(me, 50, buf, sizeof(buf)));
@@ -136,14 +110,14 @@ static int check(void *arg)
 		t_fail("dup2: %m");
 		return -1;
 	}
-	r = call(s, OP_INO, 51, "fstat");
-	if (r != (int)(s->a_ino & 0x3fffffff) || call(s, OP_POS, 51, "lseek") != A_POS) {
+	r = call(s, TC_FD_INO, 51, "fstat");
+	if (r != (int)(s->a_ino & 0x3fffffff) || call(s, TC_FD_POS, 51, "lseek") != A_POS) {
 		t_fail("the parent did dup2(%d, 51); the child's fd 51 is another file (%d)", FD_A, r);
 		return -1;
 	}
 	close(50);
 	close(51);
-	r = call(s, OP_INO, 50, "fstat");
+	r = call(s, TC_FD_INO, 50, "fstat");
 	if (r != -EBADF) {
 		t_fail("the parent closed fd 50; the child still has it (%d)", r);
 		return -1;
@@ -158,6 +132,7 @@ int main(int argc, char **argv)
 	int fd;
 
 	t_init(argc, argv);
+	tc_fd_prefix = "child";
 	tc_root_init();
 	s.root = getpid();
 	fd = open("a.txt", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -171,11 +146,11 @@ int main(int argc, char **argv)
 	if (s.child < 0)
 		t_die("clone(CLONE_FILES): %m");
 	if (s.child == 0)
-		tc_serve(s.root, handle);
+		tc_serve(s.root, tc_fd_handle);
 	if (tc_wait(s.child, NULL, 5000) < 0)
 		t_die("the child does not say hello");
 	/* before the dump, the child opens a file: it is in the parent's table */
-	s.pre_fd = call(&s, OP_OPEN, 0, "open");
+	s.pre_fd = call(&s, TC_FD_OPEN, 0, "open");
 	if (s.pre_fd < 0 || fstat(s.pre_fd, &st) < 0)
 		t_die("the child's pre-dump open: %d", s.pre_fd);
 	s.pre_ino = st.st_ino;

@@ -20,8 +20,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-enum { OP_OPEN = 1, OP_CLOSE, OP_DUP2, OP_INO };
-
 #define FD_A 7          /* a.txt, opened by the root before cloning */
 
 struct st {
@@ -30,27 +28,6 @@ struct st {
 };
 
 static int root_pid;
-
-static int handle(int op, int arg)
-{
-	char path[600];
-	struct stat st;
-	int r;
-
-	switch (op) {
-	case OP_OPEN:
-		snprintf(path, sizeof(path), "%s/b-%d.txt", t_dir(), arg);
-		r = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-		return r < 0 ? -errno : r;
-	case OP_CLOSE:
-		return close(arg) < 0 ? -errno : 0;
-	case OP_DUP2:
-		return dup2(arg >> 8, arg & 0xff) < 0 ? -errno : 0;
-	case OP_INO:
-		return fstat(arg, &st) < 0 ? -errno : (int)(st.st_ino & 0x3fffffff);
-	}
-	return -EINVAL;
-}
 
 static long kcmp(int p1, int p2, int type)
 {
@@ -97,14 +74,14 @@ static int check(void *arg)
 		return -1;
 	}
 	/* B opens: A and D see it, the root does not */
-	fd = call(s->b, OP_OPEN, (int)s->round);
+	fd = call(s->b, TC_FD_OPEN, (int)s->round);
 	snprintf(name, sizeof(name), "b-%u.txt", s->round);
 	ino = ino_of(name);
 	if (fd < 0 || ino < 0) {
 		t_fail("B could not open %s: %d", name, fd);
 		return -1;
 	}
-	if ((r = call(s->a, OP_INO, fd)) != ino || (r = call(s->d, OP_INO, fd)) != ino) {
+	if ((r = call(s->a, TC_FD_INO, fd)) != ino || (r = call(s->d, TC_FD_INO, fd)) != ino) {
 		t_fail("B opened %s at fd %d; A or D has another file there (%d)", name, fd, r);
 		return -1;
 	}
@@ -117,18 +94,18 @@ static int check(void *arg)
 		}
 	}
 	/* A closes it: B and D see that */
-	if ((r = call(s->a, OP_CLOSE, fd)) != 0 || call(s->b, OP_INO, fd) != -EBADF ||
-	    call(s->d, OP_INO, fd) != -EBADF) {
+	if ((r = call(s->a, TC_FD_CLOSE, fd)) != 0 || call(s->b, TC_FD_INO, fd) != -EBADF ||
+	    call(s->d, TC_FD_INO, fd) != -EBADF) {
 		t_fail("A closed fd %d (%d); B or D still has it", fd, r);
 		return -1;
 	}
 	/* D dup2()s: B sees it; B closes it: A sees that */
 	ino = ino_of("a.txt");
-	if ((r = call(s->d, OP_DUP2, FD_A << 8 | 60)) != 0 || (r = call(s->b, OP_INO, 60)) != ino) {
+	if ((r = call(s->d, TC_FD_DUP2, FD_A << 8 | 60)) != 0 || (r = call(s->b, TC_FD_INO, 60)) != ino) {
 		t_fail("D did dup2(%d, 60); B's fd 60 is not a.txt (%d)", FD_A, r);
 		return -1;
 	}
-	if (call(s->b, OP_CLOSE, 60) != 0 || (r = call(s->a, OP_INO, 60)) != -EBADF) {
+	if (call(s->b, TC_FD_CLOSE, 60) != 0 || (r = call(s->a, TC_FD_INO, 60)) != -EBADF) {
 		t_fail("B closed fd 60; A still has it (%d)", r);
 		return -1;
 	}
@@ -145,6 +122,7 @@ int main(int argc, char **argv)
 	int fd, v;
 
 	t_init(argc, argv);
+	tc_fd_prefix = "b";
 	tc_root_init();
 	s.root = root_pid = getpid();
 	fd = open("a.txt", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -158,16 +136,16 @@ int main(int argc, char **argv)
 		/* A: D shares the table with it */
 		int d = tc_clone(CLONE_FILES);
 		if (d == 0)
-			tc_serve(root_pid, handle);
+			tc_serve(root_pid, tc_fd_handle);
 		if (d < 0)
 			_exit(1);
-		tc_serve(root_pid, handle);
+		tc_serve(root_pid, tc_fd_handle);
 	}
 	s.b = tc_clone(CLONE_FILES);
 	if (s.b < 0)
 		t_die("clone(CLONE_FILES): %m");
 	if (s.b == 0)
-		tc_serve(root_pid, handle);
+		tc_serve(root_pid, tc_fd_handle);
 	if (unshare(CLONE_FILES) < 0)
 		t_die("unshare(CLONE_FILES): %m");
 	for (int i = 0; i < 3; i++)
