@@ -140,4 +140,28 @@ static inline const char *tp_readlink(int pid, const char *name, char *buf, size
 	return buf;
 }
 
+/* /proc/<pid>/fd/<fd> (pid 0: /proc/self) must read `want`: 0, else
+ * t_fail("<what>: ...") and -1 */
+static inline int tp_expect_fd_link(int pid, int fd, const char *want, const char *what)
+{
+	char p[64], buf[4200];
+	ssize_t n;
+
+	if (pid)
+		snprintf(p, sizeof(p), "/proc/%d/fd/%d", pid, fd);
+	else
+		snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	n = readlink(p, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		t_fail("%s: readlink %s: %m", what, p);
+		return -1;
+	}
+	buf[n] = 0;
+	if (strcmp(buf, want)) {
+		t_fail("%s: /proc shows '%s', expected '%s'", what, buf, want);
+		return -1;
+	}
+	return 0;
+}
+
 #endif

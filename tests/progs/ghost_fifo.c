@@ -4,6 +4,7 @@
  * order, and what is written at one end comes out at the other. */
 // crest-test: mode=cr
 #include "t.h"
+#include "tproc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,25 +20,6 @@ struct st {
 	int rd, wr;
 	char name[4200];
 };
-
-static int check_link(int fd, const char *want, const char *what)
-{
-	char p[64], buf[4200];
-	ssize_t n;
-
-	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
-	n = readlink(p, buf, sizeof(buf) - 1);
-	if (n < 0) {
-		t_fail("%s: readlink %s: %m", what, p);
-		return -1;
-	}
-	buf[n] = 0;
-	if (strcmp(buf, want)) {
-		t_fail("%s: /proc shows '%s', expected '%s'", what, buf, want);
-		return -1;
-	}
-	return 0;
-}
 
 static int check(void *arg)
 {
@@ -61,8 +43,8 @@ static int check(void *arg)
 		t_fail("access modes/flags changed: rd 0%o wr 0%o", fcntl(s->rd, F_GETFL), fcntl(s->wr, F_GETFL));
 		bad = -1;
 	}
-	bad |= check_link(s->rd, s->name, "read end");
-	bad |= check_link(s->wr, s->name, "write end");
+	bad |= tp_expect_fd_link(0, s->rd, s->name, "read end");
+	bad |= tp_expect_fd_link(0, s->wr, s->name, "write end");
 	if (ioctl(s->rd, FIONREAD, &avail) < 0 || avail != (int)strlen(MSG)) {
 		t_fail("%d bytes buffered, expected %zu", avail, strlen(MSG));
 		return -1;

@@ -14,6 +14,7 @@
  *           "<dir>/gone/inner (deleted)", and no "gone" is left behind. */
 // crest-test: mode=cr
 #include "t.h"
+#include "tproc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -43,25 +44,6 @@ struct st {
 static void mk_name(char *out, const char *base)
 {
 	snprintf(out, 4200, "%s/%s (deleted)", t_dir(), base);
-}
-
-static int check_link(int fd, const char *want, const char *what)
-{
-	char p[64], buf[4200];
-	ssize_t n;
-
-	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
-	n = readlink(p, buf, sizeof(buf) - 1);
-	if (n < 0) {
-		t_fail("%s: readlink %s: %m", what, p);
-		return -1;
-	}
-	buf[n] = 0;
-	if (strcmp(buf, want)) {
-		t_fail("%s: /proc shows '%s', expected '%s'", what, buf, want);
-		return -1;
-	}
-	return 0;
 }
 
 static int check(void *arg)
@@ -126,12 +108,12 @@ static int check(void *arg)
 	t_fill(buf, EXT, 1);
 	if (pwrite(s->rw, buf + 200, 1, 200) != 1)
 		bad = -1;
-	bad |= check_link(s->rw, s->name[0], "'sparse' (rw fd)");
-	bad |= check_link(s->ro, s->name[0], "'sparse' (ro fd)");
-	bad |= check_link(s->reused, s->name[1], "'reused'");
-	bad |= check_link(s->attrs, s->name[2], "'attrs'");
-	bad |= check_link(s->dir, s->name[3], "'dir'");
-	bad |= check_link(s->inner, s->name[4], "'gone/inner'");
+	bad |= tp_expect_fd_link(0, s->rw, s->name[0], "'sparse' (rw fd)");
+	bad |= tp_expect_fd_link(0, s->ro, s->name[0], "'sparse' (ro fd)");
+	bad |= tp_expect_fd_link(0, s->reused, s->name[1], "'reused'");
+	bad |= tp_expect_fd_link(0, s->attrs, s->name[2], "'attrs'");
+	bad |= tp_expect_fd_link(0, s->dir, s->name[3], "'dir'");
+	bad |= tp_expect_fd_link(0, s->inner, s->name[4], "'gone/inner'");
 	if (access("gone", F_OK) == 0) {
 		t_fail("the directory 'gone' exists again");
 		bad = -1;

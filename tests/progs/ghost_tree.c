@@ -6,6 +6,7 @@
  * file as "<dir>/shared (deleted)". */
 // crest-test: mode=cr
 #include "t.h"
+#include "tproc.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -25,25 +26,6 @@ struct st {
 	unsigned char token;
 };
 
-static int link_is(pid_t pid, int fd, const char *want, const char *what)
-{
-	char p[64], buf[4200];
-	ssize_t n;
-
-	snprintf(p, sizeof(p), "/proc/%d/fd/%d", (int)pid, fd);
-	n = readlink(p, buf, sizeof(buf) - 1);
-	if (n < 0) {
-		t_fail("%s: readlink %s: %m", what, p);
-		return -1;
-	}
-	buf[n] = 0;
-	if (strcmp(buf, want)) {
-		t_fail("%s: /proc shows '%s', expected '%s'", what, buf, want);
-		return -1;
-	}
-	return 0;
-}
-
 static int check(void *arg)
 {
 	struct st *s = arg;
@@ -51,8 +33,8 @@ static int check(void *arg)
 	struct stat a, b;
 	int bad = 0;
 
-	bad |= link_is(getpid(), s->fd, s->name, "parent fd");
-	bad |= link_is(s->child, s->child_fd, s->name, "child fd");
+	bad |= tp_expect_fd_link(getpid(), s->fd, s->name, "parent fd");
+	bad |= tp_expect_fd_link((int)s->child, s->child_fd, s->name, "child fd");
 	snprintf(p, sizeof(p), "/proc/%d/fd/%d", (int)s->child, s->child_fd);
 	if (fstat(s->fd, &a) < 0 || stat(p, &b) < 0 || a.st_ino != b.st_ino || a.st_dev != b.st_dev) {
 		t_fail("the parent's and the child's fds are not one inode");
