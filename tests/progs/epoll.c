@@ -21,6 +21,7 @@
  * through /proc/CHILD/fdinfo/70. */
 // crest-test: mode=cr
 #include "t.h"
+#include "tfd.h"
 #include "tproc.h"
 
 #include <errno.h>
@@ -48,13 +49,6 @@ enum { EP = 60, IN_EP, A_R, A_W, B_R, B_W, E1, E2, E3, T, CEP = 70 };
 static char ref_ep[4096], ref_in[1024], ref_child[1024];
 static int child;
 
-static void at(int fd, int n)
-{
-	if (fd < 0 || dup2(fd, n) != n)
-		t_die("fd %d: %m", n);
-	close(fd);
-}
-
 static void reg(int ep, int fd, uint32_t ev, uint64_t data)
 {
 	struct epoll_event e = { .events = ev, .data.u64 = data };
@@ -62,37 +56,11 @@ static void reg(int ep, int fd, uint32_t ev, uint64_t data)
 		t_die("epoll_ctl add %d: %m", fd);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* the "tfd: events: data:" part of each registration line, sorted (the
  * kernel lists them by file address) */
 static int regs_of(int pid, int ep, char *out, size_t size)
 {
-	char path[64], buf[8192], *lines[32];
-	size_t o = 0, n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, ep);
-	if (t_read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	for (char *l = strstr(buf, "tfd:"); l && n < 32; l = strstr(l + 1, "tfd:")) {
-		char *p = strstr(l, "pos:");
-		if (!p)
-			return -1;
-		p[-1] = 0;
-		lines[n++] = l;
-		l = p;
-	}
-	qsort(lines, n, sizeof(*lines), cmp_str);
-	out[0] = 0;
-	for (size_t i = 0; i < n; i++) {
-		o += snprintf(out + o, size - o, "%s\n", lines[i]);
-		if (o >= size)
-			return -1;
-	}
-	return 0;
+	return tfd_info_lines(pid, ep, "tfd:", " pos:", out, size);
 }
 
 static int regs(int ep, char *out, size_t size)
@@ -214,24 +182,24 @@ int main(int argc, char **argv)
 	int p[2];
 
 	t_init(argc, argv);
-	at(epoll_create1(EPOLL_CLOEXEC), EP);
+	tfd_at(epoll_create1(EPOLL_CLOEXEC), EP);
 	if (fcntl(EP, F_SETFD, FD_CLOEXEC))
 		t_die("fcntl: %m");
-	at(epoll_create1(0), IN_EP);
+	tfd_at(epoll_create1(0), IN_EP);
 	if (pipe2(p, O_NONBLOCK))
 		t_die("pipe: %m");
-	at(p[0], A_R);
-	at(p[1], A_W);
+	tfd_at(p[0], A_R);
+	tfd_at(p[1], A_W);
 	if (pipe(p))
 		t_die("pipe: %m");
-	at(p[0], B_R);
-	at(p[1], B_W);
+	tfd_at(p[0], B_R);
+	tfd_at(p[1], B_W);
 	if (write(B_W, "x", 1) != 1)
 		t_die("write: %m");
-	at(eventfd(0, EFD_NONBLOCK), E1);
-	at(eventfd(0, EFD_NONBLOCK), E2);
-	at(eventfd(0, EFD_NONBLOCK), E3);
-	at(timerfd_create(CLOCK_MONOTONIC, 0), T);
+	tfd_at(eventfd(0, EFD_NONBLOCK), E1);
+	tfd_at(eventfd(0, EFD_NONBLOCK), E2);
+	tfd_at(eventfd(0, EFD_NONBLOCK), E3);
+	tfd_at(timerfd_create(CLOCK_MONOTONIC, 0), T);
 	struct itimerspec its = { .it_value = { 3600, 0 } };
 	if (timerfd_settime(T, 0, &its, NULL))
 		t_die("timerfd_settime: %m");
@@ -254,7 +222,7 @@ int main(int argc, char **argv)
 		t_die("fork: %m");
 	if (child == 0) {
 		close(A_R);
-		at(epoll_create1(0), CEP);
+		tfd_at(epoll_create1(0), CEP);
 		reg(CEP, B_R, EPOLLIN, 0xc0ffee);
 		reg(CEP, E1, EPOLLIN | EPOLLET, 0xc1);
 		tp_idle();

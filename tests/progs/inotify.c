@@ -17,6 +17,7 @@
  * first event arrives), never at rest: restoring N's wd gaps makes no edge. */
 // crest-test: mode=cr
 #include "t.h"
+#include "tfd.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -37,43 +38,10 @@ static int wa, wc, wf, wd_, wk;
 static char ref_n[2048], ref_k[1024];
 static unsigned seq;
 
-static void at(int fd, int n)
-{
-	if (fd < 0 || dup2(fd, n) != n)
-		t_die("fd %d: %m", n);
-	close(fd);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 /* "wd ino mask" of each watch, sorted */
 static int watches(int fd, char *out, size_t size)
 {
-	char path[64], buf[4096], *lines[16];
-	size_t n = 0, o = 0;
-
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	if (t_read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	for (char *l = strstr(buf, "inotify wd:"); l && n < 16; l = strstr(l + 1, "inotify wd:")) {
-		char *p = strstr(l, " ignored_mask:");
-		if (!p)
-			return -1;
-		*p = 0;
-		lines[n++] = l;
-		l = p;
-	}
-	qsort(lines, n, sizeof(*lines), cmp_str);
-	out[0] = 0;
-	for (size_t i = 0; i < n; i++) {
-		o += snprintf(out + o, size - o, "%s\n", lines[i]);
-		if (o >= size)
-			return -1;
-	}
-	return 0;
+	return tfd_info_lines(0, fd, "inotify wd:", " ignored_mask:", out, size);
 }
 
 /* Next event of fd (waits up to 1 s). */
@@ -205,13 +173,13 @@ int main(int argc, char **argv)
 	if (mkdir("in-a", 0700) || mkdir("in-b", 0700) || mkdir("in-c", 0700) || mkdir("in-d", 0700) ||
 	    mkdir("in-o", 0700))
 		t_die("mkdir: %m");
-	at(open("in-o/held", O_CREAT | O_RDONLY | O_CLOEXEC, 0600), HELD);
+	tfd_at(open("in-o/held", O_CREAT | O_RDONLY | O_CLOEXEC, 0600), HELD);
 	int f = open("in-f", O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 	if (f < 0)
 		t_die("in-f: %m");
 	close(f);
-	at(inotify_init1(IN_NONBLOCK | IN_CLOEXEC), N);
-	at(inotify_init1(0), K);
+	tfd_at(inotify_init1(IN_NONBLOCK | IN_CLOEXEC), N);
+	tfd_at(inotify_init1(0), K);
 	wa = inotify_add_watch(N, "in-a", IN_CREATE | IN_DELETE);
 	wb = inotify_add_watch(N, "in-b", IN_CREATE);
 	if (wa != 1 || wb != 2 || inotify_rm_watch(N, wb))
@@ -231,7 +199,7 @@ int main(int argc, char **argv)
 		;
 	if (watches(N, ref_n, sizeof(ref_n)) || watches(K, ref_k, sizeof(ref_k)))
 		t_die("cannot read fdinfo");
-	at(epoll_create1(EPOLL_CLOEXEC), E);
+	tfd_at(epoll_create1(EPOLL_CLOEXEC), E);
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.u64 = 0x1a };
 	if (epoll_ctl(E, EPOLL_CTL_ADD, N, &ev))
 		t_die("epoll_ctl: %m");
