@@ -1,15 +1,8 @@
 #!/bin/bash
 # Negative control for tests/run: "dump" kills the process, "restore" does
 # nothing.  Every test must FAIL with it: tests/run --crest tests/controls/kill.sh
-cmd=$1; shift
-pid= dir=
-while [ $# -gt 0 ]; do
-	case "$1" in
-	-t) pid=$2; shift 2 ;;
-	-D) dir=$2; shift 2 ;;
-	*) shift ;;
-	esac
-done
+# shellcheck source=lib/args.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/args.sh"
 case "$cmd" in
 dump) mkdir -p "$dir"; [ -n "$pid" ] && kill -9 "$pid" ;;
 esac
