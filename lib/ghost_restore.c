@@ -104,13 +104,12 @@ int ghost_load(struct restore_ctx *c)
 		return 0;
 	if (r < 0)
 		return r;
-	s->fds = malloc((s->img->n_objs + 1) * sizeof(int));
+	s->fds = fd_table_new(s->img->n_objs);
 	if (!s->fds)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->img->n_objs; i++) {
 		GhostObj *g = s->img->objs[i];
 		const char *b = g->path ? strrchr(g->path, '/') : NULL;
-		s->fds[i] = -1;
 		if (g->id != i || (unsigned)g->kind > GHOST_KIND__GHOST_REMAP || !b || !b[1] ||
 		    !strcmp(b, "/.") || !strcmp(b, "/..") || g->path[0] != '/' || (g->n_extents & 1) ||
 		    (g->kind == GHOST_KIND__GHOST_REMAP && (!g->remap_path || g->remap_path[0] != '/'))) {
@@ -455,10 +454,7 @@ void ghost_free(struct restore_ctx *c)
 	struct ghost_restore *s = c->ghost;
 	if (!s)
 		return;
-	for (int i = 0; i < nr_objs(s); i++)
-		if (s->fds[i] >= 0)
-			close(s->fds[i]);
-	free(s->fds);
+	fd_table_free(s->fds, (size_t)nr_objs(s));
 	if (s->img)
 		protobuf_c_message_free_unpacked(&s->img->base, NULL);
 	free(s);

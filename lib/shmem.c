@@ -131,11 +131,10 @@ int shmem_load(struct restore_ctx *c)
 		return 0;
 	if (r < 0)
 		return r;
-	s->fds = malloc((s->img->n_objs + 1) * sizeof(int));
+	s->fds = fd_table_new(s->img->n_objs);
 	if (!s->fds)
 		return -ENOMEM;
 	for (size_t i = 0; i < s->img->n_objs; i++) {
-		s->fds[i] = -1;
 		if (s->img->objs[i]->id != i) {
 			pr_err("image shmem.img is corrupt: object %zu has id %u", i, s->img->objs[i]->id);
 			return -EBADMSG;
@@ -224,10 +223,7 @@ void shmem_free(struct restore_ctx *c)
 	struct shmem_restore *s = c->shmem;
 	if (!s)
 		return;
-	for (int i = 0; i < nr_objs(s); i++)
-		if (s->fds[i] >= 0)
-			close(s->fds[i]);
-	free(s->fds);
+	fd_table_free(s->fds, (size_t)nr_objs(s));
 	if (s->img)
 		protobuf_c_message_free_unpacked(&s->img->base, NULL);
 	free(s);

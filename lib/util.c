@@ -167,6 +167,23 @@ void *xzalloc(size_t n)
 	return p;
 }
 
+int *fd_table_new(size_t n)
+{
+	int *fds = malloc((n + 1) * sizeof(*fds));
+
+	for (size_t i = 0; fds && i < n; i++)
+		fds[i] = -1;
+	return fds;
+}
+
+void fd_table_free(int *fds, size_t n)
+{
+	for (size_t i = 0; fds && i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+}
+
 char *xstrdup(const char *s)
 {
 	char *p = strdup(s ? s : "");

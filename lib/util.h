@@ -61,6 +61,11 @@ const char *proc_status_field(const char *buf, const char *name);
 /* readlink into a malloc'd string */
 int readlink_at(int dirfd, const char *path, char **out);
 
+/* A table of n fds, every one -1; NULL on ENOMEM (not logged). */
+int *fd_table_new(size_t n);
+/* Close the fds >= 0 of a table of n (NULL: none) and free it. */
+void fd_table_free(int *fds, size_t n);
+
 void *xzalloc(size_t n);      /* calloc that logs; NULL on ENOMEM */
 char *xstrdup(const char *s);
 int xasprintf(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
