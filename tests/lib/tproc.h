@@ -140,6 +140,15 @@ static inline const char *tp_readlink(int pid, const char *name, char *buf, size
 	return buf;
 }
 
+/* readlink of /proc/PID/fd/<fd> into buf ("" on error) */
+static inline const char *tp_fd_readlink(int pid, int fd, char *buf, size_t size)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "fd/%d", fd);
+	return tp_readlink(pid, name, buf, size);
+}
+
 /* /proc/<pid>/fd/<fd> (pid 0: /proc/self) must read `want`: 0, else
  * t_fail("<what>: ...") and -1 */
 static inline int tp_expect_fd_link(int pid, int fd, const char *want, const char *what)

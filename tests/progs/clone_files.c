@@ -47,13 +47,6 @@ static int call(struct st *s, int op, int arg, const char *what)
 	return res;
 }
 
-static const char *fd_target(int pid, int fd, char *buf, size_t size)
-{
-	char name[32];
-	snprintf(name, sizeof(name), "fd/%d", fd);
-	return tp_readlink(pid, name, buf, size);
-}
-
 static int check(void *arg)
 {
 	struct st *s = arg;
@@ -78,7 +71,7 @@ static int check(void *arg)
 	}
 	if (fstat(s->pre_fd, &st) < 0 || st.st_ino != s->pre_ino) {
 		t_fail("fd %d, opened by the child before the dump, is not child-0.txt in the parent (%s)",
-		       s->pre_fd, fd_target(me, s->pre_fd, buf, sizeof(buf)));
+		       s->pre_fd, tp_fd_readlink(me, s->pre_fd, buf, sizeof(buf)));
 		return -1;
 	}
 	/* the child opens: the parent has it at that number */
@@ -88,7 +81,7 @@ static int check(void *arg)
 		return -1;
 	}
 	snprintf(want, sizeof(want), "%s/child-%u.txt", t_dir(), s->round);
-	if (fcntl(fd, F_GETFD) < 0 || strcmp(fd_target(me, fd, buf, sizeof(buf)), want)) {
+	if (fcntl(fd, F_GETFD) < 0 || strcmp(tp_fd_readlink(me, fd, buf, sizeof(buf)), want)) {
 		t_fail("the child opened %s at fd %d; the parent's fd %d is '%s'", want, fd, fd, buf);
 		return -1;
 	}
@@ -102,7 +95,7 @@ static int check(void *arg)
 	r = call(s, TC_FD_DUP2, FD_A << 8 | 50, "dup2");
 	if (r != 0 || kcmp(me, me, KCMP_FILE, FD_A, 50) != 0) {
 		t_fail("the child did dup2(%d, 50) (result %d); the parent's fd 50 is '%s'", FD_A, r,
-		       fd_target(me, 50, buf, sizeof(buf)));
+		       tp_fd_readlink(me, 50, buf, sizeof(buf)));
 		return -1;
 	}
 	/* the parent dup2()s and closes: the child sees both */

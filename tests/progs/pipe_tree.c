@@ -114,13 +114,6 @@ static __attribute__((noreturn)) void child_main(struct st *s)
 	}
 }
 
-static const char *pipe_ino(int pid, int fd, char *out, size_t size)
-{
-	char name[32];
-	snprintf(name, sizeof(name), "fd/%d", fd);
-	return tp_readlink(pid, name, out, size);
-}
-
 static int check(void *arg)
 {
 	struct st *s = arg;
@@ -129,7 +122,8 @@ static int check(void *arg)
 	const char *e;
 
 	/* pipe A: one pipe, the read end in the child only */
-	if (strcmp(pipe_ino(me, s->aw, l1, sizeof(l1)), pipe_ino(s->child, s->ar, l2, sizeof(l2))) ||
+	if (strcmp(tp_fd_readlink(me, s->aw, l1, sizeof(l1)),
+		   tp_fd_readlink(s->child, s->ar, l2, sizeof(l2))) ||
 	    strncmp(l1, "pipe:", 5)) {
 		t_fail("pipe A: parent fd %d is '%s', child fd %d is '%s': not one pipe", s->aw, l1, s->ar,
 		       l2);
