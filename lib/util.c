@@ -8,74 +8,49 @@
 #include "log.h"
 #include "crest.h"
 
-int read_full(int fd, void *buf, size_t len)
+/* The loop of the four below: all of len bytes, at off (pread/pwrite) when
+ * positional, else at the file position; a read that ends early: -EIO.
+ * buf is only read from when wr. */
+static int io_full(int fd, char *p, size_t len, off_t off, bool positional, bool wr)
 {
-	char *p = buf;
 	while (len) {
-		ssize_t n = read(fd, p, len);
+		ssize_t n;
+		if (wr)
+			n = positional ? pwrite(fd, p, len, off) : write(fd, p, len);
+		else
+			n = positional ? pread(fd, p, len, off) : read(fd, p, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
 		}
-		if (n == 0)
+		if (n == 0 && !wr)
 			return -EIO;
 		p += n;
 		len -= n;
+		off += n;
 	}
 	return 0;
+}
+
+int read_full(int fd, void *buf, size_t len)
+{
+	return io_full(fd, buf, len, 0, false, false);
 }
 
 int write_full(int fd, const void *buf, size_t len)
 {
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= n;
-	}
-	return 0;
+	return io_full(fd, (char *)buf, len, 0, false, true);
 }
 
 int pread_full(int fd, void *buf, size_t len, off_t off)
 {
-	char *p = buf;
-	while (len) {
-		ssize_t n = pread(fd, p, len, off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
+	return io_full(fd, buf, len, off, true, false);
 }
 
 int pwrite_full(int fd, const void *buf, size_t len, off_t off)
 {
-	const char *p = buf;
-	while (len) {
-		ssize_t n = pwrite(fd, p, len, off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= n;
-		off += n;
-	}
-	return 0;
+	return io_full(fd, (char *)buf, len, off, true, true);
 }
 
 int read_file_at(int dirfd, const char *path, char **out, size_t *lenp)
