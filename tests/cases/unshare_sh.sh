@@ -12,10 +12,15 @@ describe() {
 	s=${s##*) }
 	n=$(awk '/^NSpid:/ {$1=""; print}' /proc/$1/status 2>/dev/null)
 	set -- $1 $s
-	echo "$1 $3 $4 $5 $2 NSpid$n"
+	# R, S or D is a live task's moment, not its state: the loop's sh is
+	# sampled running now and then
+	local st=$2
+	case "$st" in R|S|D) st=live ;; esac
+	echo "$1 $3 $4 $5 $st NSpid$n"
 }
 children() { local c; c=$(cat /proc/$1/task/$1/children 2>/dev/null); echo $c; }
-# the tree without the short-lived sleeps
+# the tree without the short-lived children (the loop's sleep 0.1, or sh's
+# fork of it before its exec): unshare, sh and the two long sleeps
 snapshot() {
 	local sh k
 	describe "$PID"
@@ -23,7 +28,7 @@ snapshot() {
 	[ -n "$sh" ] || return 0
 	describe "$sh"
 	for k in $(children "$sh"); do
-		grep -qa '^sleep.0\.1' /proc/$k/cmdline 2>/dev/null && continue
+		grep -qa '^sleep.100[01]' /proc/$k/cmdline 2>/dev/null || continue
 		describe "$k"
 	done
 }
