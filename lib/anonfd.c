@@ -2,8 +2,9 @@
 /*
  * Anonymous-inode file descriptions: eventfd, signalfd and timerfd here,
  * epoll (epoll.c) and inotify (inotify.c) beside; the dispatch for all five.
- * Part of the files module: files.c hands every "anon_inode:..." fd to
- * anonfd_classify() at dump and calls anonfd_open() in its restore switch.
+ * Part of the files module: files_kinds.c hands every "anon_inode:..." fd
+ * to anonfd_classify() at dump and calls anonfd_open() in its restore
+ * switch.
  * The state is kept in the FilesDesc (images/anonfd.proto); a description
  * shared by several fds or tasks is restored once, by its owner, and the
  * others take it like any other shared description (files_share.c).
@@ -55,6 +56,15 @@ int anonfd_fdinfo(pid_t pid, int fd, char **out)
 	return 0;
 }
 
+void *anonfd_msg_new(const ProtobufCMessageDescriptor *d)
+{
+	void *m = xzalloc(d->sizeof_message);
+
+	if (m)
+		protobuf_c_message_init(d, m);
+	return m;
+}
+
 /* The value after "key" on the line that starts with it, or NULL. */
 static const char *field(const char *buf, const char *key)
 {
@@ -84,10 +94,9 @@ static int eventfd_dump(struct dstate *s, struct dfile *f, const char *info)
 
 	if (!cnt || sscanf(cnt, "%llx", &v) != 1 || !sem || sscanf(sem, "%d", &sv) != 1)
 		return bad_fdinfo(s->pid, f->fd, "eventfd");
-	e = xzalloc(sizeof(*e));
+	e = anonfd_msg_new(&eventfd_state__descriptor);
 	if (!e)
 		return -ENOMEM;
-	eventfd_state__init(e);
 	e->count = v;
 	e->semaphore = sv != 0;
 	if (id && sscanf(id, "%u", &e->id) == 1)
@@ -106,10 +115,9 @@ static int signalfd_dump(struct dstate *s, struct dfile *f, const char *info)
 
 	if (!m || sscanf(m, "%llx", &v) != 1)
 		return bad_fdinfo(s->pid, f->fd, "signalfd");
-	e = xzalloc(sizeof(*e));
+	e = anonfd_msg_new(&signalfd_state__descriptor);
 	if (!e)
 		return -ENOMEM;
-	signalfd_state__init(e);
 	e->sigmask = v;
 	f->pb.signalfd = e;
 	f->pb.kind = FILES_KIND__FILES_SIGNALFD;
@@ -170,10 +178,9 @@ static int timerfd_dump(struct dstate *s, struct dfile *f)
 		       "(interval %" PRIu64 " ns)", pid, f->fd, interval);
 		return -EAGAIN;
 	}
-	e = xzalloc(sizeof(*e));
+	e = anonfd_msg_new(&timerfd_state__descriptor);
 	if (!e)
 		return -ENOMEM;
-	timerfd_state__init(e);
 	e->clockid = clk;
 	e->ticks = ticks;
 	e->settime_flags = sflags;

@@ -2,8 +2,9 @@
 /*
  * Anonymous-inode file descriptions (part of the files module): eventfd,
  * signalfd, timerfd (anonfd.c), epoll (epoll.c), inotify (inotify.c).
- * Their state travels in the FilesDesc (images/anonfd.proto); files.c calls
- * these hooks from classify() and from the restore switch.
+ * Their state travels in the FilesDesc (images/anonfd.proto); files_kinds.c
+ * calls these hooks from files_classify() and from the per-kind checks and
+ * opens of the restore.
  */
 #ifndef CREST_ANONFD_H
 #define CREST_ANONFD_H
@@ -13,7 +14,7 @@
 
 /* ---- dump ---- */
 
-/* files.c classify(): f->fd of s->pid is "anon_inode:..." (link); f->lfd is
+/* files_kinds.c files_classify(): f->fd of s->pid is "anon_inode:..." (link); f->lfd is
  * our reference to it.  Sets f->pb.kind and the state, or refuses. */
 int anonfd_classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const char *link);
 /* files_dstate_free(): the state allocated by anonfd_classify(). */
@@ -21,6 +22,9 @@ void anonfd_desc_free(FilesDesc *d);
 
 /* /proc/PID/fdinfo/FD of a task, NUL-terminated (anonfd.c). */
 int anonfd_fdinfo(pid_t pid, int fd, char **out);
+/* A new message of d with its defaults set (freed with free()), for the
+ * state of a description; NULL (logged) on ENOMEM. */
+void *anonfd_msg_new(const ProtobufCMessageDescriptor *d);
 
 int epoll_dump(struct dstate *s, struct dfile *f);       /* epoll.c */
 int inotify_dump(struct dstate *s, struct dfile *f);     /* inotify.c */
@@ -29,9 +33,9 @@ int inotify_dump(struct dstate *s, struct dfile *f);     /* inotify.c */
 
 bool anonfd_kind(FilesKind k);
 const char *anonfd_kind_name(FilesKind k);
-/* files.c load_check(): the state is there and sane (restored here). */
+/* files_kinds.c, .load: the state is there and sane (restored here). */
 int anonfd_load_check(pid_t pid, int fd, const Files *img, const FilesDesc *d);
-/* files.c prepare: create the object with its state, moved to >= base;
+/* files_kinds.c, .prepare: create the object with its state, moved to >= base;
  * returns the fd.  epoll and inotify instances are created empty (see
  * anonfd_prepare2). */
 int anonfd_open(struct restore_task *t, int fd, const FilesDesc *d, int base);

@@ -83,10 +83,9 @@ int epoll_dump(struct dstate *s, struct dfile *f)
 	r = anonfd_fdinfo(s->pid, f->fd, &info);
 	if (r < 0)
 		return r;
-	e = xzalloc(sizeof(*e));
+	e = anonfd_msg_new(&epoll_state__descriptor);
 	if (!e)
 		return -ENOMEM;
-	epoll_state__init(e);
 	f->pb.epoll = e;        /* freed with the description from here on */
 	f->pb.kind = FILES_KIND__FILES_EPOLL;
 	for (char *l = info; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
@@ -127,10 +126,9 @@ int epoll_dump(struct dstate *s, struct dfile *f)
 				return pr_errno(-ENOMEM, "pid %d: fd %d (epoll)", s->pid, f->fd);
 			e->targets = nt;
 		}
-		t = xzalloc(sizeof(*t));
+		t = anonfd_msg_new(&epoll_target__descriptor);
 		if (!t)
 			return -ENOMEM;
-		epoll_target__init(t);
 		t->tfd = tfd;
 		t->events = ev;
 		t->data = data;

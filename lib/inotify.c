@@ -253,10 +253,9 @@ int inotify_dump(struct dstate *s, struct dfile *f)
 	r = anonfd_fdinfo(s->pid, f->fd, &info);
 	if (r < 0)
 		return r;
-	e = xzalloc(sizeof(*e));
+	e = anonfd_msg_new(&inotify_state__descriptor);
 	if (!e)
 		return -ENOMEM;
-	inotify_state__init(e);
 	f->pb.inotify = e;      /* freed with the description from here on */
 	f->pb.kind = FILES_KIND__FILES_INOTIFY;
 	for (char *l = info; l && *l;) {
@@ -271,10 +270,9 @@ int inotify_dump(struct dstate *s, struct dfile *f)
 					return -ENOMEM;
 				e->watches = nw;
 			}
-			w = xzalloc(sizeof(*w));
+			w = anonfd_msg_new(&inotify_watch__descriptor);
 			if (!w)
 				return -ENOMEM;
-			inotify_watch__init(w);
 			e->watches[n++] = w;
 			e->n_watches = n;
 			r = parse_watch(s, f, l, w);
