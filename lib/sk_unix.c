@@ -3,8 +3,8 @@
  * Unix domain sockets: dump (part of the files module; image sk-unix.img,
  * restore in sk_unix_restore.c).
  *
- * Per socket fd (skunix_classify, from files.c, task frozen, crest holds
- * the socket through pidfd_getfd): the kernel's view of every unix socket
+ * Per socket fd (skunix_classify, from files_kinds.c, task frozen, crest
+ * holds the socket through pidfd_getfd): the kernel's view of every unix socket
  * of its net namespace comes from sock_diag (NETLINK_SOCK_DIAG, one dump
  * per namespace: name, file of a path name, peer, pending connections of a
  * listener, shutdown, queue lengths); options from getsockopt on crest's

@@ -2,9 +2,10 @@
 /*
  * Unix domain sockets, part of the files module (image sk-unix.img, schema
  * images/sk-unix.proto): sk_unix.c dumps them, sk_unix_restore.c makes
- * them again.  files.c hands every socket fd to skunix_classify(); what the
- * sockets of the tree are to each other (peers, listeners and their pending
- * clients) is settled by skunix_dump_tree() once every task is dumped.
+ * them again.  files_kinds.c hands every socket fd to skunix_classify();
+ * what the sockets of the tree are to each other (peers, listeners and
+ * their pending clients) is settled by skunix_dump_tree() once every task
+ * is dumped.
  */
 #ifndef CREST_SK_UNIX_H
 #define CREST_SK_UNIX_H
