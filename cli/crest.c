@@ -111,6 +111,10 @@ static void on_cancel(int sig)
 static void catch_cancel(struct crest_opts *o)
 {
 	struct sigaction sa = { .sa_handler = on_cancel };
+	/* a log piped into a reader that went away (`crest ... | head`):
+	 * failed writes, not a crest killed half-way (libcrest restores every
+	 * signal disposition of the restored tasks from the images) */
+	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);

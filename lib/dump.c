@@ -178,7 +178,7 @@ static int kill_all(struct dump_ctx *c)
 	return ret;
 }
 
-int crest_dump(const struct crest_opts *o)
+static int dump_tree(const struct crest_opts *o)
 {
 	struct dump_ctx c = { .o = o, .dirfd = -1 };
 	uint64_t t0 = now_ns();
@@ -261,5 +261,33 @@ out:
 	ghost_dump_free(&c, r == 0);   /* a failed dump removes its remap links */
 	close(c.dirfd);
 	log_end();
+	return r;
+}
+
+/*
+ * SIGPIPE is blocked for the whole dump: a log going to a pipe whose reader
+ * left (`crest dump -v | head`) must make the write fail, not kill crest in
+ * the middle of a syscall injected into a task, whose registers would then
+ * be left pointing at the gadget (it crashes as soon as it runs on).  A
+ * SIGPIPE raised meanwhile is taken out again before the caller's mask is
+ * back.
+ */
+int crest_dump(const struct crest_opts *o)
+{
+	sigset_t pipe, old, pend;
+	sigemptyset(&pipe);
+	sigaddset(&pipe, SIGPIPE);
+	sigpending(&pend);
+	bool was_pending = sigismember(&pend, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe, &old);
+
+	int r = dump_tree(o);
+
+	if (!was_pending && !sigismember(&old, SIGPIPE)) {
+		struct timespec zero = { 0, 0 };
+		while (sigtimedwait(&pipe, NULL, &zero) == SIGPIPE)
+			;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return r;
 }
