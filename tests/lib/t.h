@@ -62,6 +62,9 @@ int64_t t_now_ns(clockid_t clk);
 
 /* Watch a counter that a periodic timer's handler bumps for ~500 ms: it must
  * move at one per period_us (within 30%).  0, or t_fail(WHAT ...) and -1. */
+/* sigaction(sig) with handler fn, flags, an empty sa_mask; t_die on error. */
+void t_on_signal(int sig, void (*fn)(int), int flags);
+
 int t_check_rate(const volatile unsigned long *ticks, long period_us, const char *what);
 
 /* Write a file in the test dir (or an absolute path) atomically (temp file

@@ -64,13 +64,8 @@ static int check(void *arg)
 int main(int argc, char **argv)
 {
 	t_init(argc, argv);
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alrm;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGALRM, &sa, NULL) || sigaction(SIGVTALRM, &sa, NULL))
-		t_die("sigaction: %m");
+	t_on_signal(SIGALRM, on_alrm, SA_RESTART);
+	t_on_signal(SIGVTALRM, on_alrm, SA_RESTART);
 	struct itimerval r = { { 0, PERIOD_US }, { 0, PERIOD_US } };
 	struct itimerval v = { { VIRT_INTERVAL_S, 0 }, { VIRT_VALUE_S, 0 } };
 	if (setitimer(ITIMER_REAL, &r, NULL) || setitimer(ITIMER_VIRTUAL, &v, NULL))

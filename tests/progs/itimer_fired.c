@@ -82,13 +82,7 @@ static int check(void *arg)
 int main(int argc, char **argv)
 {
 	t_init(argc, argv);
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alrm;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGALRM, &sa, NULL))
-		t_die("sigaction: %m");
+	t_on_signal(SIGALRM, on_alrm, SA_RESTART);
 	sigset_t s;
 	sigemptyset(&s);
 	sigaddset(&s, SIGALRM);
