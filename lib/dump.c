@@ -258,6 +258,8 @@ out:
 		dump_task_free(c.tasks[i]);
 	free(c.tasks);
 	shmem_dump_free(&c);
+	for (size_t i = 0; i < ARRAY_SIZE(c.page_bufs); i++)
+		free(c.page_bufs[i]);
 	ghost_dump_free(&c, r == 0);   /* a failed dump removes its remap links */
 	close(c.dirfd);
 	log_end();

@@ -457,7 +457,12 @@ int mm_dump(struct dump_ctx *c, struct dump_task *t)
 		r = pr_errno(-errno, "image %s: cannot create", name);
 		goto out;
 	}
-	r = pwriter_start(&w.pw, w.fd, w.buf_size, 4);
+	for (size_t i = 0; i < ARRAY_SIZE(c->page_bufs); i++)
+		if (!c->page_bufs[i] && !(c->page_bufs[i] = malloc(w.buf_size))) {
+			r = pr_errno(-ENOMEM, "pid %d: no memory for the pages writer", t->pid);
+			goto out;
+		}
+	r = pwriter_start(&w.pw, w.fd, w.buf_size, ARRAY_SIZE(c->page_bufs), c->page_bufs);
 	if (r < 0) {
 		pr_errno(r, "image %s: cannot start its writer", name);
 		goto out;

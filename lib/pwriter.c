@@ -21,6 +21,7 @@ struct pwriter {
 	struct slot *queue;      /* FIFO of filled buffers */
 	int head, count;
 	bool done;
+	bool own_bufs;           /* allocated here, freed by pwriter_finish */
 	int err;
 	XXH3_state_t *xs;
 	pthread_t thread;
@@ -57,7 +58,7 @@ static void *writer(void *arg)
 	return NULL;
 }
 
-int pwriter_start(struct pwriter **out, int fd, size_t buf_size, int nr_bufs)
+int pwriter_start(struct pwriter **out, int fd, size_t buf_size, int nr_bufs, char *const *bufs)
 {
 	struct pwriter *w = calloc(1, sizeof(*w));
 
@@ -66,13 +67,14 @@ int pwriter_start(struct pwriter **out, int fd, size_t buf_size, int nr_bufs)
 	w->fd = fd;
 	w->buf_size = buf_size;
 	w->nr = nr_bufs;
+	w->own_bufs = !bufs;
 	w->free_bufs = calloc(nr_bufs, sizeof(char *));
 	w->queue = calloc(nr_bufs, sizeof(struct slot));
 	w->xs = XXH3_createState();
 	if (!w->free_bufs || !w->queue || !w->xs)
 		goto nomem;
 	for (int i = 0; i < nr_bufs; i++) {
-		w->free_bufs[i] = malloc(buf_size);
+		w->free_bufs[i] = bufs ? bufs[i] : malloc(buf_size);
 		if (!w->free_bufs[i])
 			goto nomem;
 		w->nr_free++;
@@ -88,7 +90,7 @@ int pwriter_start(struct pwriter **out, int fd, size_t buf_size, int nr_bufs)
 	*out = w;
 	return 0;
 nomem:
-	for (int i = 0; i < w->nr_free; i++)
+	for (int i = 0; i < w->nr_free && w->own_bufs; i++)
 		free(w->free_bufs[i]);
 	free(w->free_bufs);
 	free(w->queue);
@@ -147,7 +149,7 @@ int pwriter_finish(struct pwriter *w, uint64_t *checksum)
 	err = w->err;
 	if (checksum)
 		*checksum = XXH3_64bits_digest(w->xs);
-	for (int i = 0; i < w->nr_free; i++)
+	for (int i = 0; i < w->nr_free && w->own_bufs; i++)
 		free(w->free_bufs[i]);
 	free(w->free_bufs);
 	free(w->queue);

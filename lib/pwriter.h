@@ -12,7 +12,10 @@
 
 struct pwriter;
 
-int pwriter_start(struct pwriter **out, int fd, size_t buf_size, int nr_bufs);
+/* bufs: NULL, or nr_bufs buffers of buf_size bytes that the caller owns and
+ * keeps across writers (already faulted in: a dump of many small processes
+ * otherwise pays the page faults of fresh buffers for every one). */
+int pwriter_start(struct pwriter **out, int fd, size_t buf_size, int nr_bufs, char *const *bufs);
 /* A free buffer of buf_size bytes (waits for one). */
 char *pwriter_get(struct pwriter *w);
 /* Queue len bytes of buf (from pwriter_get) for writing.  Returns an error

@@ -43,6 +43,7 @@ struct dump_ctx {
 	struct ghost_dump *ghost;   /* ghost.c: deleted/replaced files of the tree */
 	struct skunix_dump *skunix; /* sk_unix.c: unix sockets of the tree */
 	void *mod[MOD_MAX];         /* a module's tree-wide state (freed by its dump_fini) */
+	char *page_bufs[4];         /* mm.c: the pages writer's buffers, for every task */
 };
 
 struct dump_task {
