@@ -44,27 +44,6 @@ static int parse_stat_ids(pid_t pid, int *ppid, int *pgid, int *sid)
 	return 0;
 }
 
-static int parse_ids_line(const char *status, const char *key, int32_t **out, size_t *n)
-{
-	const char *p = strstr(status, key);
-	if (!p)
-		return 0;
-	p += strlen(key);
-	while (*p && *p != '\n') {
-		char *e;
-		long v = strtol(p, &e, 10);
-		if (e == p)
-			break;
-		int32_t *x = realloc(*out, (*n + 1) * sizeof(*x));
-		if (!x)
-			return -ENOMEM;
-		*out = x;
-		x[(*n)++] = v;
-		p = e;
-	}
-	return 0;
-}
-
 static int thread_extra(struct dump_task *t, struct dump_thread *th, const char *status, ThreadExtra *x,
 			char **comm)
 {
@@ -142,7 +121,7 @@ static int thread_extra(struct dump_task *t, struct dump_thread *th, const char 
 		return pr_errno(r, "pid %d: thread %d: cannot read comm", t->pid, th->tid);
 	(*comm)[strcspn(*comm, "\n")] = 0;
 	x->comm = *comm;
-	return parse_ids_line(status, "\nNSpid:", &x->nstid, &x->n_nstid);
+	return status_ids(status, "\nNSpid:", &x->nstid, &x->n_nstid);
 }
 
 /* One thread's core image: core-<tid>.img.  th == NULL: the main thread. */
@@ -203,7 +182,7 @@ static int dump_one(struct dump_ctx *c, struct dump_task *t, struct dump_thread 
 	err = proc_read(t->pid, name, &status, NULL);
 	if (err < 0)
 		return pr_errno(err, "pid %d: cannot read status of thread %d", t->pid, tid);
-	err = parse_ids_line(status, "\nNSpid:", &nspid, &core.n_nspid);
+	err = status_ids(status, "\nNSpid:", &nspid, &core.n_nspid);
 	if (err < 0)
 		return err;
 	core.nspid = nspid;

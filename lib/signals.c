@@ -78,41 +78,25 @@ pid_t task_tgid(pid_t pid)
 	return (pid_t)strtol(p + 6, NULL, 10);
 }
 
-/* The last number of a "Key:\t1\t2\t3" line of /proc/PID/status. */
-static pid_t last_id(pid_t pid, const char *status, const char *key)
-{
-	const char *p = strstr(status, key);
-	long v = -1;
-	if (p) {
-		p += strlen(key);
-		while (*p && *p != '\n') {
-			char *e;
-			long x = strtol(p, &e, 10);
-			if (e == p)
-				break;
-			v = x;
-			p = e;
-		}
-	}
-	if (v <= 0) {
-		pr_err("pid %d: no%s line in /proc/%d/status", pid, key, pid);
-		return -EINVAL;
-	}
-	return (pid_t)v;
-}
-
 int task_vids(pid_t pid, pid_t *vtgid, pid_t *vtid)
 {
 	_cleanup_free_ char *buf = NULL;
-	size_t len;
+	_cleanup_free_ int32_t *g = NULL, *t = NULL;
+	size_t len, ng = 0, nt = 0;
 	int r = proc_read(pid, "status", &buf, &len);
 	if (r < 0)
 		return pr_errno(r, "pid %d: cannot read /proc/%d/status", pid, pid);
-	pid_t g = last_id(pid, buf, "\nNStgid:"), t = last_id(pid, buf, "\nNSpid:");
-	if (g < 0 || t < 0)
+	r = status_ids(buf, "\nNStgid:", &g, &ng);
+	if (r == 0)
+		r = status_ids(buf, "\nNSpid:", &t, &nt);
+	if (r < 0)
+		return r;
+	if (!ng || !nt) {
+		pr_err("pid %d: no NStgid/NSpid line in /proc/%d/status", pid, pid);
 		return -EINVAL;
-	*vtgid = g;
-	*vtid = t;
+	}
+	*vtgid = g[ng - 1];
+	*vtid = t[nt - 1];
 	return 0;
 }
 

@@ -227,3 +227,24 @@ int vm_copy(pid_t pid, void *buf, unsigned long addr, size_t len, bool write)
 	}
 	return 0;
 }
+
+int status_ids(const char *status, const char *key, int32_t **out, size_t *n)
+{
+	const char *p = strstr(status, key);
+	if (!p)
+		return 0;
+	p += strlen(key);
+	while (*p && *p != '\n') {
+		char *e;
+		long v = strtol(p, &e, 10);
+		if (e == p)
+			break;
+		int32_t *x = realloc(*out, (*n + 1) * sizeof(*x));
+		if (!x)
+			return -ENOMEM;
+		*out = x;
+		x[(*n)++] = v;
+		p = e;
+	}
+	return 0;
+}

@@ -58,6 +58,9 @@ int read_file_at(int dirfd, const char *path, char **out, size_t *len);
 int proc_read(pid_t pid, const char *name, char **out, size_t *len);
 /* The value after "Name:" of a line of a /proc status buffer, or NULL. */
 const char *proc_status_field(const char *buf, const char *name);
+/* Append the numbers of a /proc status line (key e.g. "\nNSpid:") to the
+ * malloc'd array *out of *n; 0 (also when the line is absent) / -ENOMEM */
+int status_ids(const char *status, const char *key, int32_t **out, size_t *n);
 /* readlink into a malloc'd string */
 int readlink_at(int dirfd, const char *path, char **out);
 
