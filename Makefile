@@ -16,7 +16,7 @@ LDLIBS  := -lprotobuf-c -lxxhash
 PROTOS  := $(wildcard images/*.proto)
 PB_C    := $(patsubst images/%.proto,$(BUILD)/images/%.pb-c.c,$(PROTOS))
 PB_H    := $(PB_C:.c=.h)
-LIB_SRC := $(wildcard lib/*.c)
+LIB_SRC := $(wildcard lib/*/*.c)
 LIB_OBJ := $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIB_SRC)) $(PB_C:.c=.o)
 TEST_SRC := $(wildcard tests/progs/*.c)
 TEST_BIN := $(patsubst tests/progs/%.c,tests/bin/%,$(TEST_SRC))
@@ -48,8 +48,8 @@ $(BUILD)/images/%.pb-c.o: $(BUILD)/images/%.pb-c.c
 # a schema may import another (files.proto imports anonfd.proto)
 $(PB_C:.c=.o): $(PB_H)
 
-$(BUILD)/lib/%.o: lib/%.c $(PB_H) $(wildcard lib/*.h) include/crest.h
-	@mkdir -p $(BUILD)/lib
+$(BUILD)/lib/%.o: lib/%.c $(PB_H) $(wildcard lib/*/*.h) include/crest.h
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/cli/%.o: cli/%.c include/crest.h
