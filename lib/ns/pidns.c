@@ -240,7 +240,7 @@ static int leave_outer(int *saved)
 	return r;
 }
 
-pid_t pidns_clone_root(const Pstree *tree, int floor, int wait_ms, pidns_fork_root_fn fork_root,
+pid_t pidns_clone_root(const Pstree *tree, int floor, int wait_ms, pidns_fork_root_fn fork_fn,
 			 void *arg)
 {
 	const PstreeEntry *re = tree->tasks[0];
@@ -255,7 +255,7 @@ pid_t pidns_clone_root(const Pstree *tree, int floor, int wait_ms, pidns_fork_ro
 	if (r < 0)
 		return r;
 	if (ownns < 0 || !(flags & CLONE_NEWPID)) {
-		pid = fork_root(arg, flags, wait_ms, ownns);
+		pid = fork_fn(arg, flags, wait_ms, ownns);
 		goto out;
 	}
 	/* The kernel refuses CLONE_NEWPID while pid_for_children is not the
@@ -270,7 +270,7 @@ pid_t pidns_clone_root(const Pstree *tree, int floor, int wait_ms, pidns_fork_ro
 	if (helper == 0) {
 		close(ownns);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		pid = fork_root(arg, flags | CLONE_PARENT, wait_ms, -1);
+		pid = fork_fn(arg, flags | CLONE_PARENT, wait_ms, -1);
 		_exit(pid < 0 ? (-pid & 0xff) : 0);
 	}
 	while ((r = waitpid(helper, &st, 0)) < 0 && errno == EINTR)

@@ -29,10 +29,10 @@ int pidns_dump_outer(struct dump_ctx *c, uint64_t *inos, size_t max, size_t *n);
  * is >= 0. */
 typedef pid_t (*pidns_fork_root_fn)(void *arg, uint64_t clone_flags, int wait_ms, int close_fd);
 
-/* Restore: fork the root through fork_root, in its outer namespace again
+/* Restore: fork the root through fork_fn, in its outer namespace again
  * when it has one (tree->outer_pidns; crest's fds stay at or above floor);
  * its pid in crest, or -errno, logged. */
-pid_t pidns_clone_root(const Pstree *tree, int floor, int wait_ms, pidns_fork_root_fn fork_root,
+pid_t pidns_clone_root(const Pstree *tree, int floor, int wait_ms, pidns_fork_root_fn fork_fn,
 		       void *arg);
 
 #endif
