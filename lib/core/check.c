@@ -236,6 +236,14 @@ static void check_with_child(struct check *c)
 					 (uint64_t)rc.rseq_abi_pointer, rc.rseq_abi_size);
 			report(c, ok, false, "PTRACE_GET_RSEQ_CONFIGURATION",
 			       "dump the rseq area that glibc >= 2.35 registers in every thread", why);
+
+			ok = ptrace(PTRACE_SETOPTIONS, child, 0, PTRACE_O_SUSPEND_SECCOMP) == 0;
+			if (!ok)
+				SET_WHY(why, "PTRACE_O_SUSPEND_SECCOMP: %s (needs CAP_SYS_ADMIN and "
+					"CONFIG_CHECKPOINT_RESTORE)", strerror(errno));
+			ptrace(PTRACE_SETOPTIONS, child, 0, 0);
+			report(c, ok, false, "PTRACE_O_SUSPEND_SECCOMP",
+			       "dump and restore tasks under seccomp (strict or filter mode)", why);
 		} else {
 			report(c, false, true, "PTRACE_GETSIGMASK", "read/set the blocked mask of a stopped task",
 			       "not tested: ptrace does not work");

@@ -15,7 +15,7 @@
 #include <sys/utsname.h>
 #include <time.h>
 #include "core.h"
-#include "task/creds.h"
+#include "task/seccomp.h"
 #include "image/image.h"
 #include "inventory.pb-c.h"
 #include "util/log.h"
@@ -59,8 +59,8 @@ static int dump_one(struct dump_ctx *c, struct dump_task *t)
 
 	if (t->zombie)
 		return 0;
-	/* before anything is injected: a seccomp filter could kill the task */
-	r = creds_check_seccomp(t->pid);
+	/* before anything is injected: a seccomp filter would act on it */
+	r = seccomp_dump_suspend(t);
 	if (r < 0)
 		return r;
 	r = tracee_prepare_dump(&t->t, 0, 0);

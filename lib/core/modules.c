@@ -3,7 +3,7 @@
 #include "task.h"
 
 extern const struct crest_module files_module, sig_module, timers_module, misc_module,
-	rlimit_module, creds_module;
+	rlimit_module, creds_module, seccomp_module;
 
 const struct crest_module *const crest_modules[MOD_MAX] = {
 	[MOD_FILES] = &files_module,
@@ -11,5 +11,6 @@ const struct crest_module *const crest_modules[MOD_MAX] = {
 	[MOD_TIMERS] = &timers_module,
 	[MOD_MISC] = &misc_module,
 	[MOD_RLIMIT] = &rlimit_module,
+	[MOD_SECCOMP] = &seccomp_module,
 	[MOD_CREDS] = &creds_module,
 };

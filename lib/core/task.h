@@ -21,6 +21,7 @@ enum {
 	MOD_TIMERS,  /* itimers, posix timers: timers.c */
 	MOD_MISC,    /* prctl bits, rseq, robust list, umask, cwd/root, sched: misc.c */
 	MOD_RLIMIT,  /* rlimits: rlimits.c */
+	MOD_SECCOMP, /* seccomp mode and filters, installed last: seccomp.c */
 	MOD_CREDS,   /* uids, gids, groups, caps, securebits: creds.c */
 	MOD_MAX,
 };

@@ -16,6 +16,7 @@
 #include "pstree.pb-c.h"
 #include "ghost.pb-c.h"
 #include "sk-unix.pb-c.h"
+#include "seccomp.pb-c.h"
 
 static const struct {
 	const char *prefix;
@@ -35,6 +36,7 @@ static const struct {
 	{ "pstree.", &pstree__descriptor },
 	{ "ghost.", &ghost_objs__descriptor },
 	{ "sk-unix.", &unix_sks__descriptor },
+	{ "seccomp-", &seccomp__descriptor },
 };
 
 const ProtobufCMessageDescriptor *img_descriptor_for(const char *filename)

@@ -4,7 +4,7 @@
  * the five capability sets, securebits and no_new_privs.
  *
  * Dump: /proc/PID/status, plus PR_GET_SECUREBITS injected into the task.
- * A task in seccomp mode (strict or filter) fails the dump: not supported.
+ * seccomp is seccomp.c's (installed before the credentials at restore).
  *
  * Restore: the child was forked from crest and is still root with crest's
  * capabilities until inject_late, where (as the very last module) the
@@ -49,7 +49,6 @@
 #include "image/image.h"
 #include "util/log.h"
 #include "util/util.h"
-#include "creds.h"
 #include "creds.pb-c.h"
 
 #define CREDS_MAX_GROUPS 65536
@@ -60,7 +59,6 @@ struct proc_creds {
 	size_t ngroups;
 	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
 	bool no_new_privs;
-	int seccomp;
 };
 
 static void proc_creds_free(struct proc_creds *p)
@@ -149,8 +147,6 @@ static int read_proc_creds(pid_t pid, pid_t tid, struct proc_creds *p)
 	}
 	const char *v = proc_status_field(buf, "NoNewPrivs");
 	p->no_new_privs = v && atoi(v) != 0;
-	v = proc_status_field(buf, "Seccomp");
-	p->seccomp = v ? atoi(v) : 0;
 	return 0;
 }
 
@@ -162,47 +158,6 @@ static int cap_last_cap(void)
 		return CAP_LAST_CAP;
 	int v = atoi(buf);
 	return v > 0 && v < 64 ? v : CAP_LAST_CAP;
-}
-
-static void seccomp_refuse(pid_t pid, pid_t tid, int mode)
-{
-	char thr[32] = "";
-	if (tid != pid)
-		snprintf(thr, sizeof(thr), "thread %d: ", tid);
-	pr_err("pid %d: %sseccomp mode %d (%s) is active: checkpointing seccomp-confined "
-	       "tasks is not supported yet", pid, thr, mode, mode == 1 ? "strict" : "filter");
-}
-
-int creds_check_seccomp(pid_t pid)
-{
-	char path[64];
-	DIR *d;
-	struct dirent *de;
-	int r = 0;
-
-	/* every thread: a filter installed without TSYNC is one thread's */
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d)
-		return pr_errno(-errno, "pid %d: creds: cannot list its threads", pid);
-	while ((de = readdir(d)) && r == 0) {
-		_cleanup_free_ char *buf = NULL;
-		char name[64], *e;
-		long tid = strtol(de->d_name, &e, 10);
-		if (*e || tid <= 0)
-			continue;
-		snprintf(name, sizeof(name), "task/%ld/status", tid);
-		if (proc_read(pid, name, &buf, NULL) < 0)
-			continue;   /* exited meanwhile */
-		const char *v = proc_status_field(buf, "Seccomp");
-		int mode = v ? atoi(v) : 0;
-		if (mode != 0) {
-			seccomp_refuse(pid, (pid_t)tid, mode);
-			r = -EOPNOTSUPP;
-		}
-	}
-	closedir(d);
-	return r;
 }
 
 /* The image form of p and securebits; m->groups points into p. */
@@ -234,10 +189,6 @@ static int creds_collect(pid_t pid, pid_t tid, struct tracee *tr, struct proc_cr
 	r = read_proc_creds(pid, tid, p);
 	if (r < 0)
 		return r;
-	if (p->seccomp != 0) {
-		seccomp_refuse(pid, tid, p->seccomp);
-		return -EOPNOTSUPP;
-	}
 	r = INJECT(tr, &ret, __NR_prctl, PR_GET_SECUREBITS);
 	if (r < 0)
 		return r;
