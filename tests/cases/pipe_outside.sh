@@ -3,17 +3,19 @@
 # naming cat's pid, and leave sleep running, untraced.  (Sourced by tests/run.)
 t_start_prog sh -c 'sleep 1000 | cat'
 SH=$PID
-for i in $(seq 100); do
+# (wait until both children have exec'd: a forked child is "sh" for a while)
+SLEEP= CAT= kids=
+for i in $(seq 250); do
 	kids=$(cat /proc/$SH/task/$SH/children 2>/dev/null)
-	[ "$(echo $kids | wc -w)" = 2 ] && break
+	SLEEP= CAT=
+	for k in $kids; do
+		case "$(cat /proc/$k/comm 2>/dev/null)" in
+		sleep) SLEEP=$k ;;
+		cat) CAT=$k ;;
+		esac
+	done
+	[ -n "$SLEEP" ] && [ -n "$CAT" ] && break
 	sleep 0.02
-done
-SLEEP= CAT=
-for k in $kids; do
-	case "$(cat /proc/$k/comm 2>/dev/null)" in
-	sleep) SLEEP=$k ;;
-	cat) CAT=$k ;;
-	esac
 done
 [ -n "$SLEEP" ] && [ -n "$CAT" ] || fail "the pipeline did not start (children: $kids)"
 PID=$SLEEP
