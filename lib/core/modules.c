@@ -2,11 +2,12 @@
 /* The resource modules, in the order the core calls them. */
 #include "task.h"
 
-extern const struct crest_module files_module, sig_module, timers_module, misc_module,
+extern const struct crest_module files_module, tty_module, sig_module, timers_module, misc_module,
 	rlimit_module, creds_module, seccomp_module;
 
 const struct crest_module *const crest_modules[MOD_MAX] = {
 	[MOD_FILES] = &files_module,
+	[MOD_TTY] = &tty_module,
 	[MOD_SIG] = &sig_module,
 	[MOD_TIMERS] = &timers_module,
 	[MOD_MISC] = &misc_module,

@@ -36,6 +36,7 @@
 #include "pstree.h"
 #include "mm/shmem.h"
 #include "fs/ghost.h"
+#include "fs/tty.h"
 #include "task.h"
 #include "util/util.h"
 #include "restore_priv.h"
@@ -190,6 +191,9 @@ static int load_images(struct rst *s)
 	if (r < 0)
 		return r;
 	r = ghost_load(&s->c);   /* ghost.c: before the tasks, whose images refer to it */
+	if (r < 0)
+		return r;
+	r = tty_load(&s->c);     /* tty.c: the ptys, which the tasks' fds refer to */
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < s->n; i++) {
@@ -378,6 +382,10 @@ static int do_restore(struct rst *s, pid_t *root)
 		return r;
 	/* deleted files: recreated once, inherited by every task (ghost.c) */
 	r = ghost_create(&s->c, s->floor);
+	if (r < 0)
+		return r;
+	/* ptys at their indices, inherited by every task (tty.c) */
+	r = tty_create(&s->c, s->floor);
 	if (r < 0)
 		return r;
 

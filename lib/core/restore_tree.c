@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include "util/compat.h"
+#include "fs/tty.h"
 #include "core.h"
 #include "util/log.h"
 #include "restore_priv.h"
@@ -186,6 +187,10 @@ static int task_session(struct rst *s, struct rtask *rt)
 	if (e->sid == pid) {
 		if (setsid() < 0)
 			return pr_errno(-errno, "pid %d: setsid", pid);
+		/* its controlling terminal, before it forks: its children inherit it */
+		int r = tty_set_ctty(&s->c, pid);   /* tty.c */
+		if (r < 0)
+			return r;
 	} else if (e->pgid == pid) {
 		if (setpgid(0, 0) < 0)
 			return pr_errno(-errno, "pid %d: setpgid", pid);

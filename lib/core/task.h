@@ -17,6 +17,7 @@
 
 enum {
 	MOD_FILES,   /* fds: files.c */
+	MOD_TTY,     /* pseudo-terminals, controlling terminal: tty.c */
 	MOD_SIG,     /* signals: signals.c */
 	MOD_TIMERS,  /* itimers, posix timers: timers.c */
 	MOD_MISC,    /* prctl bits, rseq, robust list, umask, cwd/root, sched: misc.c */

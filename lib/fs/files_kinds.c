@@ -3,8 +3,8 @@
  * File descriptors, kind by kind (files.c handles the fd table): what each
  * kind of open file description needs to be dumped (files_classify: regular
  * files, directories, O_PATH fds, character devices, the shell's terminal,
- * pipes, memfds, ghosts; sockets and anonymous-inode files are handed to
- * sk_unix.c and anonfd.c) and to be checked and reopened at restore
+ * pipes, memfds, ghosts; sockets, anonymous-inode files and pty ends are
+ * handed to sk_unix.c, anonfd.c and tty.c) and to be checked and reopened at restore
  * (files_desc_consistent, files_load_check_desc, files_open_desc).
  */
 #include <fcntl.h>
@@ -18,6 +18,7 @@
 #include "util/log.h"
 #include "mm/shmem.h"
 #include "ghost.h"
+#include "tty.h"
 #include "net/sk_unix.h"
 #include "core/task.h"
 #include "util/util.h"
@@ -39,6 +40,8 @@ const char *files_kind_name(FilesKind k)
 	case FILES_KIND__FILES_MEMFD: return "memfd";
 	case FILES_KIND__FILES_GHOST: return "file without a name";
 	case FILES_KIND__FILES_UNIXSK: return "unix socket";
+	case FILES_KIND__FILES_PTY_MASTER: return "pty master";
+	case FILES_KIND__FILES_PTY_SLAVE: return "pty slave";
 	default: return anonfd_kind_name(k);
 	}
 }
@@ -67,12 +70,6 @@ static int check_path(pid_t pid, int fd, const char *link, const struct stat *st
 		return -ENOTSUP;
 	}
 	return 0;
-}
-
-static bool is_pty_master(const struct stat *st)
-{
-	unsigned ma = major(st->st_rdev), mi = minor(st->st_rdev);
-	return (ma == 5 && mi == 2) || (ma >= 128 && ma <= 135);
 }
 
 static bool is_simple_chrdev(const struct stat *st)
@@ -172,12 +169,16 @@ int files_classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const 
 	} else if (S_ISCHR(st->st_mode)) {
 		f->pb.has_rdev = true;
 		f->pb.rdev = st->st_rdev;
-		if (is_pty_master(st)) {
-			pr_err("pid %d: fd %d is a pseudo-terminal master (%s): not supported yet", pid, fd,
-			       link);
-			return -ENOTSUP;
-		}
-		if (isatty(f->lfd)) {
+		/* a pty end: of a pair in the tree (tty.c, r == 0), or a terminal
+		 * from outside (r == 1) */
+		r = tty_is_pty(st) ? tty_classify(c, s, f, link, st) : 1;
+		if (r < 0)
+			return r;
+		if (r == 0) {
+			;
+		} else if (tty_is_pty(st) && !c->o->shell_job) {
+			return tty_refuse_outside(s, f, link, st);
+		} else if (isatty(f->lfd)) {
 			if (!c->o->shell_job) {
 				pr_err("pid %d: fd %d is the terminal %s: add --shell-job", pid, fd, link);
 				return -ENOTSUP;
@@ -251,6 +252,8 @@ static bool by_path(const FilesDesc *d)
 bool files_desc_consistent(struct restore_ctx *c, struct restore_task *t, const Files *img,
 			   const FilesDesc *d)
 {
+	if (d->kind == FILES_KIND__FILES_PTY_MASTER || d->kind == FILES_KIND__FILES_PTY_SLAVE)
+		return tty_desc_consistent(c, d);       /* tty.c */
 	if ((unsigned)d->kind > FILES_KIND__FILES_UNIXSK && d->kind != FILES_KIND__FILES_GHOST &&
 	    !anonfd_kind(d->kind))
 		return false;
@@ -464,6 +467,9 @@ int files_open_desc(struct restore_ctx *c, struct restore_task *t, const FilesDe
 	case FILES_KIND__FILES_EPOLL:
 	case FILES_KIND__FILES_INOTIFY:
 		return anonfd_open(t, fd, d, base);        /* anonfd.c */
+	case FILES_KIND__FILES_PTY_MASTER:
+	case FILES_KIND__FILES_PTY_SLAVE:
+		return tty_open(c, t, fd, d, base);        /* tty.c */
 	case FILES_KIND__FILES_SHELL_TTY:
 		r = fcntl(tty, F_DUPFD_CLOEXEC, base);
 		if (r < 0)

@@ -17,6 +17,7 @@
 #include "ghost.pb-c.h"
 #include "sk-unix.pb-c.h"
 #include "seccomp.pb-c.h"
+#include "tty.pb-c.h"
 
 static const struct {
 	const char *prefix;
@@ -37,6 +38,7 @@ static const struct {
 	{ "ghost.", &ghost_objs__descriptor },
 	{ "sk-unix.", &unix_sks__descriptor },
 	{ "seccomp-", &seccomp__descriptor },
+	{ "tty.", &ttys__descriptor },
 };
 
 const ProtobufCMessageDescriptor *img_descriptor_for(const char *filename)
