@@ -49,6 +49,7 @@ static const char *usage_restore =
 	"                        and exits with its exit status\n"
 	"  -j, --shell-job       give the process crest's terminal as its stdio\n"
 	"      --pid-wait MS     wait up to MS ms for a busy pid (default 5000)\n"
+	"      --pidfile FILE    write the restored root's pid (as crest sees it) to FILE\n"
 	"  -v, --verbose         more messages (-vv: debug)\n"
 	"  -o, --log-file FILE   also write the full log to FILE\n"
 	"\n"
@@ -72,7 +73,7 @@ static const char *usage_check =
 	"\n"
 	"Check the kernel features crest needs and whether they work here.\n";
 
-enum { OPT_PID_WAIT = 1000, OPT_JSON, OPT_GHOST_LIMIT, OPT_LINK_REMAP };
+enum { OPT_PID_WAIT = 1000, OPT_JSON, OPT_GHOST_LIMIT, OPT_LINK_REMAP, OPT_PIDFILE };
 
 /* "64M", "1G", "4096": bytes, or -1 */
 static long long parse_size(const char *s)
@@ -141,6 +142,7 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, 0, OPT_JSON },
 	{ "ghost-limit", required_argument, 0, OPT_GHOST_LIMIT },
 	{ "link-remap", no_argument, 0, OPT_LINK_REMAP },
+	{ "pidfile", required_argument, 0, OPT_PIDFILE },
 	{ "help", no_argument, 0, 'h' },
 	{ 0, 0, 0, 0 },
 };
@@ -216,6 +218,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_LINK_REMAP: o.link_remap = true; break;
+		case OPT_PIDFILE: o.pidfile = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: return bad_usage(usage);
 		}

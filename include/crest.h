@@ -51,6 +51,8 @@ struct crest_opts {
 	/* dump: keep files that were replaced while open (their name now leads
 	 * elsewhere) through a hard link in <mount root>/.crest-remap/ */
 	bool link_remap;
+	/* restore: write the restored root's pid (as crest sees it) to this file */
+	const char *pidfile;
 };
 
 int crest_dump(const struct crest_opts *o);

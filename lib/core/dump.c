@@ -21,6 +21,7 @@
 #include "util/log.h"
 #include "mm/mm.h"
 #include "ns/pidns.h"
+#include "ns/ns.h"
 #include "pstree.h"
 #include "mm/shmem.h"
 #include "fs/ghost.h"
@@ -197,6 +198,8 @@ static int dump_tree(const struct crest_opts *o)
 	r = pstree_check(&c);
 	if (r == 0)
 		r = pidns_dump_check(&c);
+	if (r == 0)
+		r = ns_dump_check(&c);   /* ns.c: mount, uts, ipc, net, cgroup, time */
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < c.nr_tasks; i++) {

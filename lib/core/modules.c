@@ -3,7 +3,7 @@
 #include "task.h"
 
 extern const struct crest_module files_module, tty_module, sig_module, timers_module, misc_module,
-	rlimit_module, creds_module, seccomp_module;
+	rlimit_module, creds_module, seccomp_module, ns_module;
 
 const struct crest_module *const crest_modules[MOD_MAX] = {
 	[MOD_FILES] = &files_module,
@@ -14,4 +14,5 @@ const struct crest_module *const crest_modules[MOD_MAX] = {
 	[MOD_RLIMIT] = &rlimit_module,
 	[MOD_SECCOMP] = &seccomp_module,
 	[MOD_CREDS] = &creds_module,
+	[MOD_NS] = &ns_module,
 };

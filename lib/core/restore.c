@@ -33,6 +33,7 @@
 #include "util/log.h"
 #include "mm/mm.h"
 #include "ns/pidns.h"
+#include "ns/ns.h"
 #include "pstree.h"
 #include "mm/shmem.h"
 #include "fs/ghost.h"
@@ -196,6 +197,9 @@ static int load_images(struct rst *s)
 	r = tty_load(&s->c);     /* tty.c: the ptys, which the tasks' fds refer to */
 	if (r < 0)
 		return r;
+	r = ns_load(&s->c);   /* ns.c: the tree's namespaces */
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < s->n; i++) {
 		s->tasks[i].t.shmem = s->c.shmem;
 		r = load_task(s, &s->tasks[i]);
@@ -353,6 +357,31 @@ static int swap_task(struct rst *s, struct rtask *rt)
 	return r;
 }
 
+/* --pidfile: the root's pid as crest sees it, written before the tree runs
+ * (a failure still kills it); through a temporary file, so a reader never
+ * sees a half-written pid. */
+static int write_pidfile(struct rst *s)
+{
+	const char *path = s->c.o->pidfile;
+	_cleanup_free_ char *tmp = NULL;
+	char buf[32];
+	int fd, n, r = 0;
+
+	if (!path)
+		return 0;
+	if (xasprintf(&tmp, "%s.tmp.%d", path, getpid()) < 0)
+		return -ENOMEM;
+	n = snprintf(buf, sizeof(buf), "%d\n", s->root);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write_full(fd, buf, n) < 0 || fsync(fd) < 0 || rename(tmp, path) < 0)
+		r = pr_errno(-errno, "pid %d: cannot write the --pidfile %s", s->root, path);
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
 static int do_restore(struct rst *s, pid_t *root)
 {
 	int r;
@@ -386,6 +415,10 @@ static int do_restore(struct rst *s, pid_t *root)
 		return r;
 	/* ptys at their indices, inherited by every task (tty.c) */
 	r = tty_create(&s->c, s->floor);
+	if (r < 0)
+		return r;
+	/* the tree's namespaces, made fresh; every task enters its own (ns.c) */
+	r = ns_restore_create(&s->c, s->floor);
 	if (r < 0)
 		return r;
 
@@ -446,10 +479,15 @@ static int do_restore(struct rst *s, pid_t *root)
 			return r;
 	}
 	r = shmem_seal(&s->c);
+	if (r == 0)
+		r = ns_restore_finish(&s->c);
 	if (r < 0)
 		return r;
 	if (fault_at("restore-before-resume"))
 		return -ECANCELED;
+	r = write_pidfile(s);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < s->n; i++) {
 		struct rtask *rt = &s->tasks[i];
 		if (!rt->seized)

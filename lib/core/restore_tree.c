@@ -24,6 +24,7 @@
 #include "core.h"
 #include "util/log.h"
 #include "restore_priv.h"
+#include "ns/ns.h"
 #include "util/util.h"
 
 int plan_group_helpers(struct rst *s)
@@ -419,7 +420,10 @@ __attribute__((noreturn)) void task_main(struct rst *s, int idx)
 	 * a session helper: it exits on purpose) */
 	if (!rt->via_sh)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
-	r = task_session(s, rt);
+	/* its namespaces first: its children inherit them (ns.c) */
+	r = ns_restore_enter(&s->c, &rt->t);
+	if (r == 0)
+		r = task_session(s, rt);
 	if (r == 0)
 		r = create_children(s, idx);
 	if (r < 0)

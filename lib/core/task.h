@@ -24,6 +24,7 @@ enum {
 	MOD_RLIMIT,  /* rlimits: rlimits.c */
 	MOD_SECCOMP, /* seccomp mode and filters, installed last: seccomp.c */
 	MOD_CREDS,   /* uids, gids, groups, caps, securebits: creds.c */
+	MOD_NS,      /* namespaces other than pid: ns/ns.c (tree-wide hooks only) */
 	MOD_MAX,
 };
 

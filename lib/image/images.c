@@ -18,6 +18,7 @@
 #include "sk-unix.pb-c.h"
 #include "seccomp.pb-c.h"
 #include "tty.pb-c.h"
+#include "ns.pb-c.h"
 
 static const struct {
 	const char *prefix;
@@ -39,6 +40,7 @@ static const struct {
 	{ "sk-unix.", &unix_sks__descriptor },
 	{ "seccomp-", &seccomp__descriptor },
 	{ "tty.", &ttys__descriptor },
+	{ "ns.", &namespaces__descriptor },
 };
 
 const ProtobufCMessageDescriptor *img_descriptor_for(const char *filename)

@@ -96,6 +96,11 @@ void log_msg(enum crest_log_level lvl, const char *fmt, ...)
 	errno = saved;
 }
 
+void log_note_error(const char *msg)
+{
+	snprintf(last_error, sizeof(last_error), "%s", msg);
+}
+
 const char *crest_last_error(void)
 {
 	return last_error;

@@ -22,6 +22,10 @@ void log_end(void);
  * that the task's own fds can take the low numbers. */
 void log_move_fds(int min);
 
+/* A helper process's error, which it printed already: only kept as this
+ * thread's last error (crest_last_error). */
+void log_note_error(const char *msg);
+
 void log_msg(enum crest_log_level lvl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define pr_err(fmt, ...) log_msg(CREST_LOG_ERROR, fmt, ##__VA_ARGS__)

@@ -1,0 +1,34 @@
+# Namespaces crest refuses, each dump failing with a message that names the
+# pid and the namespace, the process left running: a task in a user
+# namespace other than crest's, and a uts namespace of the tree that a
+# process outside the tree shares (it would lose it).  (Sourced by
+# tests/run.)
+t_start_prog unshare --user --map-root-user sleep 1000
+for ((i = 0; i < 100; i++)); do
+	[ "$(readlink /proc/$PID/ns/user)" != "$(readlink /proc/self/ns/user)" ] && break
+	sleep 0.05
+done
+t_expect_dump_refused "a task in a user namespace"
+grep -q "pid $PID is in a user namespace .* nested user namespaces are not supported yet" "$TDIR/.dl" ||
+	fail "no refusal naming the user namespace: $(grep error "$TDIR/.dl" | head -n 1)"
+alive "$PID" || fail "the refused dump killed pid $PID"
+t_kill
+
+t_start_prog unshare --uts sleep 1000
+for ((i = 0; i < 100; i++)); do
+	[ "$(readlink /proc/$PID/ns/uts)" != "$(readlink /proc/self/ns/uts)" ] && break
+	sleep 0.05
+done
+CREST_T_DIR=$TDIR nsenter -t "$PID" -u sleep 1001 </dev/null >/dev/null 2>&1 &
+OUT=$!
+for ((i = 0; i < 100; i++)); do
+	[ "$(readlink /proc/$OUT/ns/uts)" = "$(readlink /proc/$PID/ns/uts)" ] && break
+	sleep 0.05
+done
+t_expect_dump_refused "a uts namespace shared with a process outside the tree"
+grep -q "pid $OUT (sleep) is not in the dumped tree but shares the uts namespace" "$TDIR/.dl" ||
+	fail "no refusal naming the outsider $OUT: $(grep error "$TDIR/.dl" | head -n 1)"
+alive "$PID" || fail "the refused dump killed pid $PID"
+kill -9 "$OUT"
+t_kill
+true
