@@ -76,10 +76,7 @@ static int thread_extra(struct dump_task *t, struct dump_thread *th, const char 
 		n[x->n_pending++].len = 128;
 	}
 	/* sigaltstack and clear_child_tid: only the thread can tell */
-	th->t.syscall_ip = t->t.syscall_ip;
-	th->t.scratch = t->t.scratch;
-	th->t.scratch_size = t->t.scratch_size;
-	th->t.scratch_owned = false;
+	tracee_share_gadget(&th->t, &t->t);
 	r = INJECT(&th->t, &ret, __NR_sigaltstack, 0, th->t.scratch);
 	if (r < 0)
 		return r;

@@ -206,6 +206,7 @@ static int dump_tree(const struct crest_opts *o)
 		r = dump_one(&c, c.tasks[i]);
 		if (r < 0)
 			goto out;
+		kill_point("a process dumped");
 	}
 	fini_done = true;
 	r = fini_modules(&c, true);
@@ -224,9 +225,13 @@ static int dump_tree(const struct crest_opts *o)
 		r = -ECANCELED;
 		goto out;
 	}
+	kill_point("before inventory.img");
 	r = write_inventory(&c);
 	if (r < 0)
 		goto out;
+	kill_point("inventory.img written");
+	if (getenv("CREST_KILL_AT"))
+		pr_info("%lu kill points passed before the kill phase (CREST_KILL_AT)", kill_points_passed());
 	if (fault_at("dump-before-kill")) {
 		unlinkat(c.dirfd, "inventory.img", 0);
 		r = -ECANCELED;
@@ -238,6 +243,8 @@ static int dump_tree(const struct crest_opts *o)
 		r = kill_all(&c);
 	pr_info("pid %d: dump of %zu processes done in %.3f s", o->pid, c.nr_tasks, (now_ns() - t0) / 1e9);
 out:
+	if (getenv("CREST_KILL_AT"))
+		pr_info("%lu kill points passed (CREST_KILL_AT)", kill_points_passed());
 	if (!fini_done)
 		fini_modules(&c, false);
 	if (r < 0)

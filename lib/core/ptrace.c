@@ -174,11 +174,13 @@ int tracee_seize(struct tracee *t, pid_t pid)
 			pr_errno(r, "pid %d: cannot seize it with ptrace", pid);
 		return r;
 	}
+	kill_point("seized");
 	if (ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0) {
 		r = pr_errno(-errno, "pid %d: PTRACE_INTERRUPT failed", pid);
 		ptrace(PTRACE_DETACH, pid, 0, 0);
 		return r;
 	}
+	kill_point("interrupted");
 	for (;;) {
 		r = wait_stop_bounded(pid, &status, deadline);
 		if (r == -ETIMEDOUT) {
@@ -234,6 +236,7 @@ int tracee_seize(struct tracee *t, pid_t pid)
 			ptrace(PTRACE_CONT, pid, 0, 0);
 		}
 	}
+	kill_point("stopped");
 	return tracee_adopt_state(t);
 }
 
@@ -301,6 +304,7 @@ static int resume_to_syscall_stop(struct tracee *t, const char *what)
 
 	if (ptrace(PTRACE_SYSCALL, t->pid, 0, 0) < 0)
 		return pr_errno(-errno, "pid %d: PTRACE_SYSCALL failed", t->pid);
+	kill_point(what);   /* the task runs (towards, or in, the injected syscall) */
 	for (;;) {
 		r = ptrace_wait_stop(t->pid, &status);
 		if (r < 0)
@@ -315,8 +319,10 @@ static int resume_to_syscall_stop(struct tracee *t, const char *what)
 		}
 		break;
 	}
-	if (WIFSTOPPED(status) && WSTOPSIG(status) == SYSCALL_TRAP)
+	if (WIFSTOPPED(status) && WSTOPSIG(status) == SYSCALL_TRAP) {
+		kill_point("syscall stop");
 		return 0;
+	}
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
 		pr_err("pid %d: died during an injected syscall (%s %d)", t->pid,
 		       WIFEXITED(status) ? "exit" : "signal",
@@ -330,22 +336,36 @@ static int resume_to_syscall_stop(struct tracee *t, const char *what)
 }
 
 /* Syscall nr at the gadget, outside any syscall (orig_rax -1), with the
- * argument registers the caller set in r: run the task to its entry stop. */
-static int enter_injected(struct tracee *t, long nr, struct user_regs_struct *r)
+ * argument registers the caller set in r: run the task to its entry stop.
+ * The first one of a dump blocks every signal too, after the registers:
+ * from then on, were crest killed, the return chain (retchain.c) would
+ * give the task its own mask back. */
+static int enter_injected(struct tracee *t, long nr, struct user_regs_struct *r, bool block)
 {
 	int err;
 
 	r->rip = t->syscall_ip;
 	r->rax = nr;
 	r->orig_rax = (unsigned long)-1;
+	if (t->ret_frame)
+		r->rsp = t->ret_frame;
 	err = ptrace_set_regs(t->pid, r);
-	return err < 0 ? err : resume_to_syscall_stop(t, "entry");
+	if (err < 0)
+		return err;
+	kill_point("injection registers set");
+	if (block) {
+		uint64_t all = ~0ULL;
+		if (ptrace(PTRACE_SETSIGMASK, t->pid, sizeof(all), &all) < 0)
+			return pr_errno(-errno, "pid %d: cannot block signals for injection", t->pid);
+		kill_point("signals blocked");
+	}
+	return resume_to_syscall_stop(t, "entry");
 }
 
 /* The same through the exit stop; r: the registers there (rax: the result). */
-static int run_injected(struct tracee *t, long nr, struct user_regs_struct *r)
+static int run_injected(struct tracee *t, long nr, struct user_regs_struct *r, bool block)
 {
-	int err = enter_injected(t, nr, r);
+	int err = enter_injected(t, nr, r, block);
 
 	if (err == 0)
 		err = resume_to_syscall_stop(t, "exit");
@@ -358,21 +378,23 @@ int tracee_syscall(struct tracee *t, long *ret, long nr, unsigned long a1, unsig
 		   unsigned long a3, unsigned long a4, unsigned long a5, unsigned long a6)
 {
 	struct user_regs_struct r = t->regs;
+	bool first = !t->injecting;
 	int err;
 
-	if (!t->injecting) {
-		uint64_t all = ~0ULL;
-		if (ptrace(PTRACE_SETSIGMASK, t->pid, sizeof(all), &all) < 0)
-			return pr_errno(-errno, "pid %d: cannot block signals for injection", t->pid);
-		t->injecting = true;
+	if (first && t->sigreturn_ip) {
+		err = tracee_build_return_chain(t);
+		if (err < 0)
+			return err;
+		kill_point("return chain written");
 	}
+	t->injecting = true;
 	r.rdi = a1;
 	r.rsi = a2;
 	r.rdx = a3;
 	r.r10 = a4;
 	r.r8 = a5;
 	r.r9 = a6;
-	err = run_injected(t, nr, &r);
+	err = run_injected(t, nr, &r, first);
 	if (err < 0)
 		return err;
 	*ret = (long)r.rax;
@@ -387,7 +409,7 @@ int tracee_syscall_final(struct tracee *t, long nr, unsigned long a1, unsigned l
 
 	r.rdi = a1;
 	r.rsi = a2;
-	err = run_injected(t, nr, &r);
+	err = run_injected(t, nr, &r, false);
 	if (err < 0)
 		return err;
 	if ((long)r.rax < 0) {
@@ -416,6 +438,90 @@ static int find_syscall_insn(struct tracee *t, unsigned long start, unsigned lon
 	return -ENOENT;
 }
 
+/* The first occurrence of pat in [start, end) (read in 1 MiB pieces, at
+ * most 64 MiB). */
+static int find_bytes(struct tracee *t, unsigned long start, unsigned long end, const void *pat,
+		      size_t n, unsigned long *ip)
+{
+	const size_t chunk = 1UL << 20;
+	_cleanup_free_ unsigned char *buf = malloc(chunk + 16);
+
+	if (!buf)
+		return -ENOMEM;
+	end = MIN(end, start + (64UL << 20));
+	for (unsigned long a = start; a < end; a += chunk) {
+		size_t len = MIN(end - a, chunk + n - 1);
+		unsigned char *p;
+		if (pread_full(t->mem_fd, buf, len, (off_t)a) < 0)
+			return -EIO;
+		p = memmem(buf, len, pat, n);
+		if (p) {
+			*ip = a + (unsigned long)(p - buf);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/* User shadow stacks need a token rt_sigreturn would not find. */
+static bool has_shadow_stack(pid_t pid)
+{
+	_cleanup_free_ char *st = NULL;
+	const char *f;
+
+	if (proc_read(pid, "status", &st, NULL) < 0)
+		return false;
+	f = strstr(st, "\nx86_Thread_features:");
+	return f && strstr(f + 1, "shstk") && strchr(f + 1, '\n') > strstr(f + 1, "shstk");
+}
+
+/*
+ * The return chain's two gadgets, in the task's own code (smallest
+ * executable mapping first: the dynamic loader has both): `syscall; ret`
+ * and glibc's/musl's rt_sigreturn trampoline `mov $15,%rax; syscall`.
+ */
+static void find_gadgets(struct tracee *t, const char *maps)
+{
+	static const unsigned char sysret[] = { 0x0f, 0x05, 0xc3 };
+	static const unsigned char rt[] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+	static const unsigned char rt32[] = { 0xb8, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+	unsigned long s_ip = 0, r_ip = 0, done_below = 0;
+	const char *line;
+
+	/* the mappings by size: pick the smallest not yet scanned each time */
+	for (int round = 0; round < 64 && !(s_ip && r_ip); round++) {
+		unsigned long best_s = 0, best_e = 0, min = 0;
+		for (line = maps; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+			unsigned long s, e;
+			char perms[8];
+			if (sscanf(line, "%lx-%lx %7s", &s, &e, perms) != 3 || perms[2] != 'x' ||
+			    s >= 0xffffffffff600000UL)
+				continue;
+			if (!strncmp(line + strcspn(line, "\n") - 6, "[vdso]", 6))
+				continue;
+			unsigned long key = ((e - s) << 16) | (s >> 12 & 0xffff);
+			if (key > done_below && (!min || key < min)) {
+				min = key;
+				best_s = s;
+				best_e = e;
+			}
+		}
+		if (!min)
+			break;
+		done_below = min;
+		if (!s_ip)
+			find_bytes(t, best_s, best_e, sysret, sizeof(sysret), &s_ip);
+		if (!r_ip && find_bytes(t, best_s, best_e, rt, sizeof(rt), &r_ip) < 0)
+			find_bytes(t, best_s, best_e, rt32, sizeof(rt32), &r_ip);
+	}
+	if (s_ip && r_ip) {
+		t->syscall_ip = s_ip;
+		t->sigreturn_ip = r_ip;
+	}
+}
+
+#define STACK_REACH (64UL << 20)
+
 int tracee_prepare_dump(struct tracee *t, unsigned long avoid_start, unsigned long avoid_end)
 {
 	_cleanup_free_ char *maps = NULL;
@@ -427,7 +533,16 @@ int tracee_prepare_dump(struct tracee *t, unsigned long avoid_start, unsigned lo
 	r = proc_read(t->pid, "maps", &maps, NULL);
 	if (r < 0)
 		return pr_errno(r, "pid %d: cannot read /proc/%d/maps", t->pid, t->pid);
-	/* Prefer the vdso, then any executable mapping. */
+	if (has_shadow_stack(t->pid))
+		pr_warn("pid %d: it uses a shadow stack: were crest killed during this dump, it would "
+			"crash", t->pid);
+	else
+		find_gadgets(t, maps);
+	if (!t->sigreturn_ip && !has_shadow_stack(t->pid))
+		pr_warn("pid %d: no `syscall; ret` and rt_sigreturn code found in its memory: were "
+			"crest killed during this dump, it would crash", t->pid);
+	ip = t->syscall_ip;
+	/* Without the chain: prefer the vdso, then any executable mapping. */
 	for (int pass = 0; pass < 2 && !ip; pass++) {
 		_cleanup_free_ char *copy = xstrdup(maps);
 		if (!copy)
@@ -451,19 +566,31 @@ int tracee_prepare_dump(struct tracee *t, unsigned long avoid_start, unsigned lo
 	t->syscall_ip = ip;
 	t->scratch_size = 16 * PAGE_SIZE_CREST;
 	/* Place the scratch area with a free page on both sides, so that it
-	 * never merges with a neighbouring VMA of the task. */
-	unsigned long want = 0, prev_end = 0x100000;
+	 * never merges with a neighbouring VMA of the task, in the middle of
+	 * the largest free range: far from where the kernel's top-down mmap
+	 * and brk find room (the return chain may unmap it while another
+	 * thread's injected syscall still uses it: that syscall then gets
+	 * EFAULT, and nothing of the task's own can be there yet), and never
+	 * just below the stack (a fault there would grow the stack). */
+	unsigned long want = 0, best = 0, prev_end = 0x100000;
 	{
 		_cleanup_free_ char *copy = xstrdup(maps);
 		if (!copy)
 			return -ENOMEM;
 		save = NULL;
 		for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			unsigned long s, e;
+			unsigned long s, e, top;
 			if (sscanf(line, "%lx-%lx", &s, &e) != 2 || s >= 0xffffffffff600000UL)
 				continue;
-			if (s > prev_end && s - prev_end >= t->scratch_size + 4 * PAGE_SIZE_CREST)
-				want = s - t->scratch_size - 2 * PAGE_SIZE_CREST;   /* highest fitting gap */
+			/* below the stack: keep out of its reach (rlimit, 8 MiB usually) */
+			top = s;
+			if (strstr(line, "[stack]"))
+				top = s > STACK_REACH ? s - STACK_REACH : 0;
+			if (top > prev_end && top - prev_end >= t->scratch_size + 4 * PAGE_SIZE_CREST &&
+			    top - prev_end > best) {
+				best = top - prev_end;
+				want = (prev_end + best / 2) & ~(PAGE_SIZE_CREST - 1);
+			}
 			prev_end = MAX(prev_end, e);
 		}
 	}
@@ -471,13 +598,17 @@ int tracee_prepare_dump(struct tracee *t, unsigned long avoid_start, unsigned lo
 		pr_err("pid %d: no free address range for crest's scratch memory", t->pid);
 		return -ENOMEM;
 	}
+	/* known before the mmap: the return chain unmaps it if crest dies */
+	t->scratch = want;
 	r = INJECT(t, &ret, __NR_mmap, want, t->scratch_size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (r < 0)
-		return r;
-	if (ret < 0 && ret > -4096) {
+	if (r == 0 && ret < 0 && ret > -4096) {
 		pr_err("pid %d: injected mmap of scratch memory failed: %s", t->pid, strerror(-ret));
-		return (int)ret;
+		r = (int)ret;
+	}
+	if (r < 0) {
+		t->scratch = 0;
+		return r;
 	}
 	(void)avoid_start;
 	(void)avoid_end;
@@ -500,14 +631,22 @@ int tracee_park(struct tracee *t)
 			return r;
 		t->scratch_owned = false;
 	}
+	/* The mask first: until the registers are back, crest's death still
+	 * leads through the return chain (which sets the mask again). */
+	if (ptrace(PTRACE_SETSIGMASK, t->pid, sizeof(t->sigmask), &t->sigmask) < 0)
+		return pr_errno(-errno, "pid %d: cannot restore its blocked signal mask", t->pid);
+	kill_point("park: mask back");
+	/* At this syscall-exit stop the kernel applies the restart logic to
+	 * these registers when the task goes on, also if crest dies now. */
 	r = ptrace_set_regs(t->pid, &t->regs);
 	if (r < 0)
 		return r;
-	if (ptrace(PTRACE_SETSIGMASK, t->pid, sizeof(t->sigmask), &t->sigmask) < 0)
-		return pr_errno(-errno, "pid %d: cannot restore its blocked signal mask", t->pid);
+	t->ret_frame = 0;
+	kill_point("park: registers back");
 	/* Trap into get_signal() so the kernel restarts an interrupted syscall. */
 	if (ptrace(PTRACE_INTERRUPT, t->pid, 0, 0) < 0 || ptrace(PTRACE_CONT, t->pid, 0, 0) < 0)
 		return pr_errno(-errno, "pid %d: cannot park it", t->pid);
+	kill_point("park: trapping");
 	/* a signal-delivery stop on the way: delivered as it would have been */
 	r = wait_event_stop(t->pid, &status, true);
 	if (r < 0)
@@ -520,8 +659,18 @@ int tracee_park(struct tracee *t)
 	return 0;
 }
 
+void tracee_share_gadget(struct tracee *th, const struct tracee *main)
+{
+	th->syscall_ip = main->syscall_ip;
+	th->sigreturn_ip = main->sigreturn_ip;
+	th->scratch = main->scratch;
+	th->scratch_size = main->scratch_size;
+	th->scratch_owned = false;
+}
+
 int tracee_detach(struct tracee *t)
 {
+	kill_point("detach");
 	if (t->group_stop)
 		kill(t->pid, t->group_stop);   /* it was stopped: it stays stopped */
 	if (ptrace(PTRACE_DETACH, t->pid, 0, 0) < 0)
@@ -562,7 +711,7 @@ int tracee_syscall_clone(struct tracee *t, long *ret, pid_t *child, unsigned lon
 
 	r.rdi = args;
 	r.rsi = size;
-	err = enter_injected(t, __NR_clone3, &r);
+	err = enter_injected(t, __NR_clone3, &r, false);
 	if (err < 0)
 		return err;
 	*child = 0;

@@ -30,6 +30,11 @@ struct tracee {
 	bool injecting;                 /* regs/sigmask changed since seize */
 	bool dead;                      /* exited/killed; nothing left to undo */
 	int group_stop;                 /* stop signal if it was in group-stop at seize */
+	/* dump: the task's own rt_sigreturn trampoline (`mov $15,%rax; syscall`),
+	 * with syscall_ip a `syscall; ret`: injected syscalls then return through
+	 * the return chain (retchain.c) if crest dies.  0: no chain. */
+	unsigned long sigreturn_ip;
+	unsigned long ret_frame;        /* rsp of injected syscalls: the chain's first frame */
 };
 
 /* Seize and stop a running task (PTRACE_SEIZE + INTERRUPT).  A signal that
@@ -41,6 +46,13 @@ int tracee_attach_child(struct tracee *t, pid_t pid);
 
 /* Prepare injection on a dumped task: find a syscall insn, map scratch. */
 int tracee_prepare_dump(struct tracee *t, unsigned long avoid_start, unsigned long avoid_end);
+
+/* A thread of a dumped process injects through its main thread's gadgets and
+ * scratch area (not owned: the main thread unmaps it). */
+void tracee_share_gadget(struct tracee *th, const struct tracee *main);
+/* retchain.c: write the return chain below t's stack pointer (t->ret_frame;
+ * left 0, with a warning, when there is no room). */
+int tracee_build_return_chain(struct tracee *t);
 
 /* Run one syscall: *ret receives its result (-errno on failure in the task).
  * Returns 0, or a negative errno if ptrace itself failed (logged). */

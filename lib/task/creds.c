@@ -236,12 +236,8 @@ static int creds_dump(struct dump_ctx *c, struct dump_task *t)
 		struct proc_creds tp;
 		Creds tm;
 
-		if (!th->t.syscall_ip) {   /* injection through the main thread's gadget */
-			th->t.syscall_ip = t->t.syscall_ip;
-			th->t.scratch = t->t.scratch;
-			th->t.scratch_size = t->t.scratch_size;
-			th->t.scratch_owned = false;
-		}
+		if (!th->t.syscall_ip)   /* injection through the main thread's gadget */
+			tracee_share_gadget(&th->t, &t->t);
 		r = creds_collect(t->pid, th->tid, &th->t, &tp, &tm);
 		if (r == 0 && !creds_same(&m, &tm)) {
 			pr_info("pid %d: thread %d has credentials of its own (uid %u/%u/%u/%u gid "

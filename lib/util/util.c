@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
@@ -196,6 +197,32 @@ bool fault_at(const char *step)
 		return false;
 	pr_err("fault injected at step '%s' (CREST_FAULT)", step);
 	return true;
+}
+
+/* Process-wide by nature, like CREST_FAULT: a debug switch, not state of
+ * a dump. */
+static unsigned long kill_points;
+
+void kill_point(const char *what)
+{
+	static long at = -2;
+
+	if (at == -2) {
+		const char *e = getenv("CREST_KILL_AT");
+		at = e && *e ? strtol(e, NULL, 10) : -1;
+	}
+	if (at < 0)
+		return;
+	pr_debug("kill point %lu: %s", kill_points + 1, what);
+	if (++kill_points == (unsigned long)at) {
+		pr_err("kill point %lu (%s): crest kills itself (CREST_KILL_AT)", kill_points, what);
+		kill(getpid(), SIGKILL);
+	}
+}
+
+unsigned long kill_points_passed(void)
+{
+	return kill_points;
 }
 
 bool cancelled(const struct crest_opts *o)

@@ -81,6 +81,13 @@ uint64_t now_ns(void);
 /* Fault injection: returns true (and logs) when CREST_FAULT names this step. */
 bool fault_at(const char *step);
 
+/* Debug switch for the crest-killed tests: CREST_KILL_AT=N makes crest
+ * SIGKILL itself at the Nth kill point it passes (every ptrace step of a
+ * dump, between its phases). */
+void kill_point(const char *what);
+/* How many kill points were passed (for the log, when CREST_KILL_AT is set). */
+unsigned long kill_points_passed(void);
+
 struct crest_opts;
 /* true (and logs once) when the caller asked to cancel (opts->cancel) */
 bool cancelled(const struct crest_opts *o);
