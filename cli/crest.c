@@ -14,6 +14,7 @@ static const char *usage_main =
 	"\n"
 	"commands:\n"
 	"  dump     -t PID -D DIR   freeze PID, write its state to DIR, kill it\n"
+	"  pre-dump -t PID -D DIR   copy PID's memory to DIR while it runs on\n"
 	"  restore  -D DIR          recreate the process from DIR (same pid)\n"
 	"  show     DIR             print the images of DIR (--json for JSON)\n"
 	"  gc       -D DIR          remove what a dump keeps outside DIR (remap links)\n"
@@ -36,9 +37,33 @@ static const char *usage_dump =
 	"                        another file now) through a hard link in\n"
 	"                        <mount root>/.crest-remap/; `crest gc -D DIR`\n"
 	"                        removes those links once the images are discarded\n"
+	"      --prev-images-dir DIR  end a pre-dump chain: DIR (relative to -D) is the\n"
+	"                        last pre-dump; only pages written since are stored\n"
+	"      --track-mem       (with --prev-images-dir) use the chain's tracking\n"
+	"      --compress        store the pages zstd-compressed\n"
 	"\n"
 	"The full log is always kept as DIR/dump.log.\n"
 	"Exit status: 0 on success, 1 on failure (the process is left running).\n";
+
+static const char *usage_pre_dump =
+	"usage: crest pre-dump -t PID -D DIR [--prev-images-dir PREV] [options]\n"
+	"\n"
+	"Copy the memory of PID (and its descendants) into DIR while it keeps\n"
+	"running (it is stopped only to find the pages), and track what it writes\n"
+	"from then on (userfaultfd write-protect, async).  The next pre-dump with\n"
+	"--prev-images-dir stores only the pages written since; the chain ends with\n"
+	"`crest dump --prev-images-dir LAST --track-mem`, whose images restore.\n"
+	"\n"
+	"  -t, --tree PID        the process to pre-dump\n"
+	"  -D, --images-dir DIR  where to write the images (created if needed)\n"
+	"      --prev-images-dir PREV  the previous pre-dump, relative to DIR\n"
+	"      --compress        store the pages zstd-compressed\n"
+	"      --track-timeout SEC  end the tracking if no next round comes within\n"
+	"                        SEC seconds (default 600); `crest gc -D DIR` ends it\n"
+	"  -v, --verbose         more messages (-vv: debug)\n"
+	"  -o, --log-file FILE   also write the full log to FILE\n"
+	"\n"
+	"The full log is always kept as DIR/pre-dump.log.\n";
 
 static const char *usage_restore =
 	"usage: crest restore -D DIR [options]\n"
@@ -65,15 +90,17 @@ static const char *usage_gc =
 	"usage: crest gc -D DIR\n"
 	"\n"
 	"Remove what the dump in DIR keeps outside DIR: the hard links made with\n"
-	"--link-remap (in <mount root>/.crest-remap/).  Run it when the images are\n"
-	"discarded: a dump that needed such links cannot be restored afterwards.\n";
+	"--link-remap (in <mount root>/.crest-remap/), and the memory tracking a\n"
+	"pre-dump left running.  Run it when the images are discarded: a dump that\n"
+	"needed such links cannot be restored afterwards.\n";
 
 static const char *usage_check =
 	"usage: crest check [-v]\n"
 	"\n"
 	"Check the kernel features crest needs and whether they work here.\n";
 
-enum { OPT_PID_WAIT = 1000, OPT_JSON, OPT_GHOST_LIMIT, OPT_LINK_REMAP, OPT_PIDFILE };
+enum { OPT_PID_WAIT = 1000, OPT_JSON, OPT_GHOST_LIMIT, OPT_LINK_REMAP, OPT_PIDFILE, OPT_PREV, OPT_TRACK_MEM,
+       OPT_COMPRESS, OPT_TRACK_TIMEOUT };
 
 /* "64M", "1G", "4096": bytes, or -1 */
 static long long parse_size(const char *s)
@@ -143,6 +170,10 @@ static const struct option long_opts[] = {
 	{ "ghost-limit", required_argument, 0, OPT_GHOST_LIMIT },
 	{ "link-remap", no_argument, 0, OPT_LINK_REMAP },
 	{ "pidfile", required_argument, 0, OPT_PIDFILE },
+	{ "prev-images-dir", required_argument, 0, OPT_PREV },
+	{ "track-mem", no_argument, 0, OPT_TRACK_MEM },
+	{ "compress", no_argument, 0, OPT_COMPRESS },
+	{ "track-timeout", required_argument, 0, OPT_TRACK_TIMEOUT },
 	{ "help", no_argument, 0, 'h' },
 	{ 0, 0, 0, 0 },
 };
@@ -173,6 +204,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "dump"))
 		usage = usage_dump;
+	else if (!strcmp(cmd, "pre-dump"))
+		usage = usage_pre_dump;
 	else if (!strcmp(cmd, "restore"))
 		usage = usage_restore;
 	else if (!strcmp(cmd, "show"))
@@ -219,6 +252,19 @@ int main(int argc, char **argv)
 		}
 		case OPT_LINK_REMAP: o.link_remap = true; break;
 		case OPT_PIDFILE: o.pidfile = optarg; break;
+		case OPT_PREV: o.prev_images_dir = optarg; break;
+		case OPT_TRACK_MEM: o.track_mem = true; break;
+		case OPT_COMPRESS: o.compress = true; break;
+		case OPT_TRACK_TIMEOUT: {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+			if (*end || v <= 0 || v > 86400 * 365) {
+				fprintf(stderr, "crest: --track-timeout needs seconds, got '%s'\n", optarg);
+				return 2;
+			}
+			o.track_timeout = (unsigned)v;
+			break;
+		}
 		case 'h': fputs(usage, stdout); return 0;
 		default: return bad_usage(usage);
 		}
@@ -236,6 +282,17 @@ int main(int argc, char **argv)
 		if (o.verbosity >= CREST_LOG_INFO || o.leave_running)
 			fprintf(stderr, "crest: pid %d dumped to %s%s\n", o.pid, o.images_dir,
 				o.leave_running ? " (left running)" : "");
+		return 0;
+	}
+	if (!strcmp(cmd, "pre-dump")) {
+		if (!o.pid || !o.images_dir || optind != argc)
+			return bad_usage(usage);
+		catch_cancel(&o);
+		r = crest_pre_dump(&o);
+		if (r < 0)
+			return 1;
+		if (o.verbosity >= CREST_LOG_INFO)
+			fprintf(stderr, "crest: memory of pid %d pre-dumped to %s\n", o.pid, o.images_dir);
 		return 0;
 	}
 	if (!strcmp(cmd, "restore")) {

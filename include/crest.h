@@ -53,9 +53,24 @@ struct crest_opts {
 	bool link_remap;
 	/* restore: write the restored root's pid (as crest sees it) to this file */
 	const char *pidfile;
+	/* pre-dump, dump: the previous image of a chain, relative to images_dir
+	 * (as CRIU's --prev-images-dir); only the pages written since are stored */
+	const char *prev_images_dir;
+	/* dump: end a pre-dump chain (implied by prev_images_dir) */
+	bool track_mem;
+	/* pre-dump, dump: pages stored zstd-compressed, per 256 KiB chunk */
+	bool compress;
+	/* pre-dump: seconds the tracking waits for the next round (0: 600) */
+	unsigned track_timeout;
 };
 
 int crest_dump(const struct crest_opts *o);
+
+/* Copy the memory of the tree into images_dir while it keeps running (it
+ * is stopped only to find and reset the pages written since the parent,
+ * prev_images_dir); tracks the writes until the next round.  Restore from
+ * the dump that ends the chain (crest_dump with prev_images_dir). */
+int crest_pre_dump(const struct crest_opts *o);
 
 /* On success *root_pid is the restored root task.  With o->detach false
  * the caller owns it as a child and should wait for it

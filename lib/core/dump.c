@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <sys/utsname.h>
@@ -25,8 +26,28 @@
 #include "pstree.h"
 #include "mm/shmem.h"
 #include "fs/ghost.h"
+#include "mm/track.h"
 #include "task.h"
 #include "util/util.h"
+
+/* The chain and format fields every inventory has, then write it. */
+int dump_inventory_finish(struct dump_ctx *c, Inventory *inv, bool pre_dump)
+{
+	inv->has_dump_id = true;
+	inv->dump_id = track_dump_id(c->track);
+	if (!inv->dump_id && getrandom(&inv->dump_id, sizeof(inv->dump_id), 0) != sizeof(inv->dump_id))
+		inv->dump_id = now_ns();
+	inv->has_pre_dump = pre_dump;
+	inv->pre_dump = pre_dump;
+	if (track_parent_path(c->track)) {
+		inv->parent = (char *)track_parent_path(c->track);
+		inv->has_parent_id = true;
+		inv->parent_id = track_parent_id(c->track);
+	}
+	inv->has_compress = c->o->compress;
+	inv->compress = c->o->compress;
+	return img_write(c->dirfd, "inventory.img", &inv->base);
+}
 
 static int write_inventory(struct dump_ctx *c)
 {
@@ -51,7 +72,7 @@ static int write_inventory(struct dump_ctx *c)
 	inv.shell_job = c->o->shell_job;
 	inv.has_leave_running = true;
 	inv.leave_running = c->o->leave_running;
-	return img_write(c->dirfd, "inventory.img", &inv.base);
+	return dump_inventory_finish(c, &inv, false);
 }
 
 static int dump_one(struct dump_ctx *c, struct dump_task *t)
@@ -106,7 +127,7 @@ static int fini_modules(struct dump_ctx *c, bool ok)
 }
 
 /* Let every seized task go on as it was (failure, or --leave-running). */
-static int release_all(struct dump_ctx *c)
+int dump_release_all(struct dump_ctx *c)
 {
 	int ret = 0;
 
@@ -200,6 +221,8 @@ static int dump_tree(const struct crest_opts *o)
 		r = pidns_dump_check(&c);
 	if (r == 0)
 		r = ns_dump_check(&c);   /* ns.c: mount, uts, ipc, net, cgroup, time */
+	if (r == 0)
+		r = track_begin(&c, false, &c.track);   /* --prev-images-dir: ends a pre-dump chain */
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < c.nr_tasks; i++) {
@@ -238,7 +261,7 @@ static int dump_tree(const struct crest_opts *o)
 		goto out;
 	}
 	if (o->leave_running)
-		r = release_all(&c);
+		r = dump_release_all(&c);
 	else
 		r = kill_all(&c);
 	pr_info("pid %d: dump of %zu processes done in %.3f s", o->pid, c.nr_tasks, (now_ns() - t0) / 1e9);
@@ -248,7 +271,8 @@ out:
 	if (!fini_done)
 		fini_modules(&c, false);
 	if (r < 0)
-		release_all(&c);
+		dump_release_all(&c);
+	track_end(&c, c.track, r == 0);   /* the tracking of the chain goes */
 	for (size_t i = 0; i < c.nr_tasks; i++)
 		dump_task_free(c.tasks[i]);
 	free(c.tasks);

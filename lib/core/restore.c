@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include "util/compat.h"
 #include "core.h"
+#include "image/chain.h"
 #include "image/image.h"
 #include "inventory.pb-c.h"
 #include "util/log.h"
@@ -164,6 +165,16 @@ static int load_images(struct rst *s)
 		       CREST_IMG_VERSION);
 		return -EBADMSG;
 	}
+	if (s->inv->pre_dump) {
+		pr_err("%s holds a pre-dump (memory only, made by `crest pre-dump`): restore the dump that ends "
+		       "its chain (`crest dump --prev-images-dir ... --track-mem`)", s->c.o->images_dir);
+		return -EINVAL;
+	}
+	r = img_chain_open(s->c.dirfd, s->c.o->images_dir, s->inv, &s->c.chain);
+	if (r < 0)
+		return r;
+	if (s->c.chain->n > 1)
+		pr_info("%s: a chain of %zu images", s->c.o->images_dir, s->c.chain->n);
 	r = pstree_read(s->c.dirfd, &s->tree);
 	if (r < 0)
 		return r;
@@ -595,6 +606,7 @@ int crest_restore(const struct crest_opts *o, pid_t *root)
 		munmap(s.ctl, s.ctl_size);
 	if (s.tree)
 		protobuf_c_message_free_unpacked(&s.tree->base, NULL);
+	img_chain_free(s.c.chain);
 	if (s.inv)
 		protobuf_c_message_free_unpacked(&s.inv->base, NULL);
 	if (s.c.tty_fd > 2)

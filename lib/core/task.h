@@ -47,6 +47,7 @@ struct dump_ctx {
 	struct skunix_dump *skunix; /* sk_unix.c: unix sockets of the tree */
 	void *mod[MOD_MAX];         /* a module's tree-wide state (freed by its dump_fini) */
 	char *page_bufs[4];         /* mm.c: the pages writer's buffers, for every task */
+	struct track *track;        /* mm/track.c: memory tracking of a pre-dump chain, or NULL */
 };
 
 struct dump_task {
@@ -78,6 +79,7 @@ struct restore_ctx {
 	struct shmem_restore *shmem; /* shmem.c: objects of the tree, held by crest */
 	struct ghost_restore *ghost; /* ghost.c: recreated deleted files, held by crest */
 	struct skunix_restore *skunix; /* sk_unix_restore.c: unix sockets of the tree */
+	struct img_chain *chain;    /* image/chain.c: the image and its parents (pre-dump chains) */
 	void *mod[MOD_MAX];         /* a module's tree-wide state (freed by its restore_fini) */
 	/* every task of the tree, parents first (valid from load on) */
 	struct restore_task **tasks;

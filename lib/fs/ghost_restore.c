@@ -465,6 +465,8 @@ void ghost_free(struct restore_ctx *c)
 
 /* crest gc -D DIR: remove the remap links of a dump (the image can no
  * longer be restored if it has any). */
+int track_gc(int dirfd, const char *dir);   /* mm/track.c */
+
 int crest_gc(const struct crest_opts *o)
 {
 	GhostObjs *img = NULL;
@@ -476,6 +478,10 @@ int crest_gc(const struct crest_opts *o)
 		log_end();
 		return dirfd;
 	}
+	/* a pre-dump's memory tracking, if it still runs (mm/track.c) */
+	r = track_gc(dirfd, o->images_dir);
+	if (r < 0)
+		goto out;
 	r = img_read(dirfd, "ghost.img", &ghost_objs__descriptor, (ProtobufCMessage **)&img, true);
 	if (r == -ENOENT) {
 		pr_info("%s: no ghost files, no remap links", o->images_dir);

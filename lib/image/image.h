@@ -17,7 +17,7 @@
 #include <protobuf-c/protobuf-c.h>
 
 #define CREST_IMG_MAGIC "CRST"
-#define CREST_IMG_VERSION 1
+#define CREST_IMG_VERSION 2   /* 2: pages in checksummed chunks, image chains */
 
 struct img_hdr {
 	char magic[4];

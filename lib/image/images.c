@@ -19,6 +19,7 @@
 #include "seccomp.pb-c.h"
 #include "tty.pb-c.h"
 #include "ns.pb-c.h"
+#include "track.pb-c.h"
 
 static const struct {
 	const char *prefix;
@@ -41,6 +42,7 @@ static const struct {
 	{ "seccomp-", &seccomp__descriptor },
 	{ "tty.", &ttys__descriptor },
 	{ "ns.", &namespaces__descriptor },
+	{ "track.", &tracker__descriptor },
 };
 
 const ProtobufCMessageDescriptor *img_descriptor_for(const char *filename)

@@ -22,7 +22,9 @@
 #include <sys/stat.h>
 
 #include "crest.h"
+#include "chain.h"
 #include "image.h"
+#include "inventory.pb-c.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -780,6 +782,55 @@ static void json_section(FILE *out, const char *key, FILE **f, char **buf, size_
 	fputs(last ? "}\n" : "},\n", out);
 }
 
+/* An image made with --prev-images-dir: its chain of parents, each with
+ * its dump id (a broken chain: the reason, and -EBADMSG). */
+static int show_chain(int dirfd, const char *dir, bool json, FILE *out)
+{
+	Inventory *inv = NULL;
+	struct img_chain *ch = NULL;
+	int r = img_read(dirfd, "inventory.img", &inventory__descriptor, (ProtobufCMessage **)&inv, true);
+
+	if (r < 0 || !inv->parent) {
+		if (inv)
+			protobuf_c_message_free_unpacked(&inv->base, NULL);
+		return 0;
+	}
+	r = img_chain_open(dirfd, dir, inv, &ch);
+	if (json)
+		fputs("  \"chain\": ", out);
+	else
+		fputs("chain:", out);
+	if (r < 0) {
+		const char *why = crest_last_error();
+		if (json) {
+			fputs("{\"error\": ", out);
+			json_str(out, why, strlen(why));
+			fputs("},\n", out);
+		} else {
+			fprintf(out, " BROKEN: %s\n", why);
+		}
+	} else {
+		if (json)
+			fputc('[', out);
+		for (size_t i = 0; i < ch->n; i++) {
+			const Inventory *v = ch->inv[i];
+			if (json) {
+				fprintf(out, "%s{\"dir\": ", i ? ", " : "");
+				json_str(out, ch->names[i], strlen(ch->names[i]));
+				fprintf(out, ", \"pre_dump\": %s, \"dump_id\": %" PRIu64 "}", v->pre_dump ? "true" : "false",
+					v->dump_id);
+			} else {
+				fprintf(out, "%s %s (%s, dump id %#" PRIx64 ")", i ? " <-" : "", ch->names[i],
+					v->pre_dump ? "pre-dump" : "dump", v->dump_id);
+			}
+		}
+		fputs(json ? "],\n" : "\n", out);
+	}
+	img_chain_free(ch);
+	protobuf_c_message_free_unpacked(&inv->base, NULL);
+	return r < 0 ? -EBADMSG : 0;
+}
+
 int crest_show(const char *images_dir, bool json, FILE *out)
 {
 	_cleanup_close_ int dirfd = -1;
@@ -908,11 +959,15 @@ bad:
 			fprintf(out, "%" PRIu32 ",\n", fmt);
 		else
 			fputs("null,\n", out);
+		if (show_chain(dirfd, images_dir, true, out) < 0 && !result)
+			result = -EBADMSG;
 		json_section(out, "images", &jp.images, &jp.images_buf, &jp.images_len, jp.n_images, false);
 		json_section(out, "other_files", &jp.other, &jp.other_buf, &jp.other_len, jp.n_other, false);
 		json_section(out, "errors", &jp.errors, &jp.errors_buf, &jp.errors_len, jp.n_errors, true);
 		fputs("}\n", out);
 	} else {
+		if (show_chain(dirfd, images_dir, false, out) < 0 && !result)
+			result = -EBADMSG;
 		fprintf(out, "%zu files: %u images, %u other, %u unreadable\n", n, n_images, n_other, n_bad);
 	}
 	fflush(out);

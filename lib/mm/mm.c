@@ -22,15 +22,12 @@
 #include "util/log.h"
 #include "mm.h"
 #include "mm_priv.h"
-#include "image/pwriter.h"
+#include "pages.h"
+#include "track.h"
 #include "shmem.h"
 #include "fs/ghost.h"
 #include "util/util.h"
 
-#define PM_PRESENT (1ULL << 63)
-#define PM_SWAP (1ULL << 62)
-#define PM_FILE (1ULL << 61)
-#define PM_GUARD (1ULL << 58)
 
 static const struct {
 	const char *flag;
@@ -74,7 +71,7 @@ static void dump_mm_free(struct dump_mm *d)
 }
 
 /* Parse /proc/PID/smaps into Vma entries (the scratch area excluded). */
-static int parse_smaps(struct dump_task *t, struct dump_mm *d)
+static int parse_smaps(struct dump_task *t, struct dump_mm *d, const struct track_task *tt)
 {
 	_cleanup_free_ char *buf = NULL;
 	char *line, *save = NULL;
@@ -150,9 +147,19 @@ static int parse_smaps(struct dump_task *t, struct dump_mm *d)
 				cur->flags |= MAP_NORESERVE;
 			cur->has_may_write = true;
 			cur->may_write = has_vmflag(f, "mw");
-			if (has_vmflag(f, "ui") || has_vmflag(f, "uw")) {
-				pr_err("pid %d: memory %#lx-%#lx is registered with userfaultfd: not supported yet",
-				       t->pid, (unsigned long)cur->start, (unsigned long)cur->end);
+			/* um: missing, ui: minor, uw: write-protect mode; uw is
+			 * ours in a tracked round (track.c checks it is) */
+			if (has_vmflag(f, "um") || has_vmflag(f, "ui")) {
+				pr_err("pid %d: memory %#lx-%#lx is registered with userfaultfd by the process: "
+				       "not supported yet", t->pid, (unsigned long)cur->start, (unsigned long)cur->end);
+				return -ENOTSUP;
+			}
+			if (has_vmflag(f, "uw") && !(tt && tt->tracked)) {
+				pr_err("pid %d: memory %#lx-%#lx is registered with userfaultfd (write-protect): by "
+				       "the process (not supported yet), or by the memory tracking of a `crest "
+				       "pre-dump` chain still running (continue it with --prev-images-dir, or end "
+				       "it with `crest gc -D DIR`)", t->pid, (unsigned long)cur->start,
+				       (unsigned long)cur->end);
 				return -ENOTSUP;
 			}
 			if ((has_vmflag(f, "io") || has_vmflag(f, "pf")) &&
@@ -239,117 +246,6 @@ static int dump_shmem(struct dump_ctx *c, struct dump_task *t, Vma *v)
 	return 0;
 }
 
-struct page_writer {
-	int fd;
-	struct pwriter *pw;          /* writes and hashes in the background */
-	size_t buf_size;
-	PageRun **runs;
-	size_t nr_runs;
-	uint64_t total;
-};
-
-static int add_run(struct page_writer *w, struct dump_task *t, unsigned long va, unsigned long nr)
-{
-	PageRun *pr, **nr_;
-
-	/* Extend the previous run when contiguous */
-	if (w->nr_runs) {
-		PageRun *last = w->runs[w->nr_runs - 1];
-		if (last->vaddr + (uint64_t)last->nr_pages * PAGE_SIZE_CREST == va && last->nr_pages + nr < (1u << 31))
-			last->nr_pages += nr;
-		else
-			goto new_run;
-	} else {
-new_run:
-		pr = xzalloc(sizeof(*pr));
-		nr_ = realloc(w->runs, (w->nr_runs + 1) * sizeof(*nr_));
-		if (!pr || !nr_) {
-			free(pr);
-			return -ENOMEM;
-		}
-		w->runs = nr_;
-		page_run__init(pr);
-		pr->vaddr = va;
-		pr->nr_pages = nr;
-		w->runs[w->nr_runs++] = pr;
-	}
-	/* Copy the contents */
-	for (unsigned long done = 0; done < nr;) {
-		size_t n = MIN(nr - done, w->buf_size / PAGE_SIZE_CREST);
-		unsigned long a = va + done * PAGE_SIZE_CREST;
-		char *buf = pwriter_get(w->pw);
-		/* bulk copy; /proc/PID/mem (FOLL_FORCE) for what it refuses,
-		 * e.g. pages of a PROT_NONE area */
-		int r = vm_copy(t->pid, buf, a, n * PAGE_SIZE_CREST, false);
-		if (r < 0)
-			r = pread_full(t->t.mem_fd, buf, n * PAGE_SIZE_CREST, (off_t)a);
-		if (r < 0) {
-			pwriter_put(w->pw, buf);
-			return pr_errno(r, "pid %d: cannot read memory at %#lx (%zu pages)", t->pid, a, n);
-		}
-		r = pwriter_submit(w->pw, buf, n * PAGE_SIZE_CREST);
-		if (r < 0)
-			return pr_errno(r, "pid %d: writing pages image", t->pid);
-		done += n;
-	}
-	w->total += nr;
-	return 0;
-}
-
-static int dump_vma_pages(struct dump_task *t, int pm_fd, struct page_writer *w, Vma *v)
-{
-	unsigned long npages = (v->end - v->start) / PAGE_SIZE_CREST;
-	bool file = v->kind == VMA_KIND__VMA_FILE_PRIVATE;
-	_cleanup_free_ uint64_t *pm = NULL;
-	const unsigned long chunk = 1 << 16;
-	size_t ng = 0;
-
-	pm = malloc(MIN(npages, chunk) * sizeof(uint64_t));
-	if (!pm)
-		return -ENOMEM;
-	for (unsigned long base = 0; base < npages; base += chunk) {
-		unsigned long n = MIN(chunk, npages - base), i = 0;
-		int r = pread_full(pm_fd, pm, n * sizeof(uint64_t),
-				   (off_t)((v->start / PAGE_SIZE_CREST + base) * sizeof(uint64_t)));
-		if (r < 0)
-			return pr_errno(r, "pid %d: cannot read pagemap for %#lx", t->pid, (unsigned long)v->start);
-		while (i < n) {
-			uint64_t e = pm[i];
-			bool want = (e & PM_SWAP) || ((e & PM_PRESENT) && !(file && (e & PM_FILE)));
-			if (e & PM_GUARD) {
-				unsigned long j = i;
-				while (j < n && (pm[j] & PM_GUARD))
-					j++;
-				uint64_t *ng_ = realloc(v->guards, (ng + 2) * sizeof(*ng_));
-				if (!ng_)
-					return -ENOMEM;
-				v->guards = ng_;
-				v->guards[ng++] = v->start + (base + i) * PAGE_SIZE_CREST;
-				v->guards[ng++] = (j - i) * PAGE_SIZE_CREST;
-				v->n_guards = ng;
-				i = j;
-				continue;
-			}
-			if (!want) {
-				i++;
-				continue;
-			}
-			unsigned long j = i + 1;
-			while (j < n) {
-				uint64_t f = pm[j];
-				if ((f & PM_GUARD) || !((f & PM_SWAP) || ((f & PM_PRESENT) && !(file && (f & PM_FILE)))))
-					break;
-				j++;
-			}
-			r = add_run(w, t, v->start + (base + i) * PAGE_SIZE_CREST, j - i);
-			if (r < 0)
-				return r;
-			i = j;
-		}
-	}
-	return 0;
-}
-
 static int parse_stat_mm(struct dump_task *t, Mm *mm)
 {
 	_cleanup_free_ char *buf = NULL;
@@ -431,13 +327,16 @@ static int dump_mm_fields(struct dump_ctx *c, struct dump_task *t, struct dump_m
 int mm_dump(struct dump_ctx *c, struct dump_task *t)
 {
 	struct dump_mm d = { .mm = MM__INIT };
-	struct page_writer w = { .fd = -1 };
+	struct pages_plan plan = { 0 };
+	struct track_task *tt = NULL;
 	_cleanup_close_ int pm_fd = -1;
 	char name[IMG_NAME_MAX], path[64];
-	PageMap pmap = PAGE_MAP__INIT;
 	int r;
 
-	r = parse_smaps(t, &d);
+	r = track_task(c->track, t, &tt);   /* a chain's last round: --prev-images-dir */
+	if (r < 0)
+		goto out;
+	r = parse_smaps(t, &d, tt);
 	if (r < 0)
 		goto out;
 	r = dump_mm_fields(c, t, &d);
@@ -450,24 +349,6 @@ int mm_dump(struct dump_ctx *c, struct dump_task *t)
 		r = pr_errno(-errno, "pid %d: cannot open %s", t->pid, path);
 		goto out;
 	}
-	snprintf(name, sizeof(name), "pages-%d.img", t->pid);
-	w.fd = openat(c->dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	w.buf_size = 4 << 20;
-	if (w.fd < 0) {
-		r = pr_errno(-errno, "image %s: cannot create", name);
-		goto out;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(c->page_bufs); i++)
-		if (!c->page_bufs[i] && !(c->page_bufs[i] = malloc(w.buf_size))) {
-			r = pr_errno(-ENOMEM, "pid %d: no memory for the pages writer", t->pid);
-			goto out;
-		}
-	r = pwriter_start(&w.pw, w.fd, w.buf_size, ARRAY_SIZE(c->page_bufs), c->page_bufs);
-	if (r < 0) {
-		pr_errno(r, "image %s: cannot start its writer", name);
-		goto out;
-	}
-
 	for (size_t i = 0; i < d.nr_vmas; i++) {
 		Vma *v = d.vmas[i];
 		if ((i == d.nr_vmas / 2 && fault_at("dump-mid-memory")) || cancelled(c->o)) {
@@ -495,38 +376,64 @@ int mm_dump(struct dump_ctx *c, struct dump_task *t)
 		if (r < 0)
 			goto out;
 		if (v->kind == VMA_KIND__VMA_ANON_PRIVATE || v->kind == VMA_KIND__VMA_FILE_PRIVATE) {
-			r = dump_vma_pages(t, pm_fd, &w, v);
+			r = pages_plan_vma(t, pm_fd, v, tt, &plan);
 			if (r < 0)
 				goto out;
 		}
 	}
-	r = pwriter_finish(w.pw, &pmap.checksum);
-	w.pw = NULL;
-	if (r < 0) {
-		pr_errno(r, "pid %d: writing pages image", t->pid);
-		goto out;
-	}
-	pmap.page_size = PAGE_SIZE_CREST;
-	pmap.runs = w.runs;
-	pmap.n_runs = w.nr_runs;
-	pmap.total_pages = w.total;
-	snprintf(name, sizeof(name), "pagemap-%d.img", t->pid);
-	r = img_write(c->dirfd, name, &pmap.base);
+	r = pages_write(c, t, &plan, false);
 	if (r < 0)
 		goto out;
-
 	d.mm.vmas = d.vmas;
 	d.mm.n_vmas = d.nr_vmas;
 	snprintf(name, sizeof(name), "mm-%d.img", t->pid);
 	r = img_write(c->dirfd, name, &d.mm.base);
-	pr_info("pid %d: %zu VMAs, %llu pages dumped", t->pid, d.nr_vmas, (unsigned long long)w.total);
+	pr_info("pid %d: %zu VMAs", t->pid, d.nr_vmas);
 out:
-	pwriter_finish(w.pw, NULL);
-	if (w.fd >= 0)
-		close(w.fd);
-	for (size_t i = 0; i < w.nr_runs; i++)
-		free(w.runs[i]);
-	free(w.runs);
+	pages_plan_free(&plan);
+	dump_mm_free(&d);
+	return r;
+}
+
+/*
+ * Pre-dump, task stopped: plan its pages against the parent (tracked VMAs:
+ * only the pages written since), then register what is not tracked yet.
+ */
+int mm_pre_dump_plan(struct dump_ctx *c, struct dump_task *t, struct pages_plan *plan)
+{
+	struct dump_mm d = { .mm = MM__INIT };
+	struct track_task *tt = NULL;
+	_cleanup_close_ int pm_fd = -1;
+	char path[64];
+	int r;
+
+	r = track_task(c->track, t, &tt);
+	if (r < 0)
+		goto out;
+	r = parse_smaps(t, &d, tt);
+	if (r < 0)
+		goto out;
+	snprintf(path, sizeof(path), "/proc/%d/pagemap", t->pid);
+	pm_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (pm_fd < 0) {
+		r = pr_errno(-errno, "pid %d: cannot open %s", t->pid, path);
+		goto out;
+	}
+	for (size_t i = 0; i < d.nr_vmas && r == 0; i++) {
+		Vma *v = d.vmas[i];
+		if (cancelled(c->o))
+			r = -ECANCELED;
+		else if (v->kind == VMA_KIND__VMA_ANON_PRIVATE || v->kind == VMA_KIND__VMA_FILE_PRIVATE)
+			r = pages_plan_vma(t, pm_fd, v, tt, plan);
+	}
+	/* from now on count the writes of what was not tracked */
+	for (size_t i = 0; i < d.nr_vmas && r == 0; i++)
+		if (!track_vma_tracked(tt, d.vmas[i]))
+			r = track_register(c->track, tt, t, d.vmas[i]);
+	if (r == 0)
+		pr_info("pid %d: %zu VMAs, %llu pages to copy, %llu unchanged since the parent", t->pid, d.nr_vmas,
+			(unsigned long long)plan->data, (unsigned long long)plan->parent);
+out:
 	dump_mm_free(&d);
 	return r;
 }

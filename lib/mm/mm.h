@@ -8,6 +8,9 @@
 struct mm_restore;
 
 int mm_dump(struct dump_ctx *c, struct dump_task *t);
+struct pages_plan;
+/* crest pre-dump, task stopped: which pages to copy (pages.h, track.h) */
+int mm_pre_dump_plan(struct dump_ctx *c, struct dump_task *t, struct pages_plan *plan);
 
 /* crest side, before fork: read mm/pagemap images, check mapped files. */
 int mm_load(struct restore_ctx *c, struct restore_task *t, struct mm_restore **out);

@@ -23,6 +23,7 @@
 #include "util/log.h"
 #include "mm.h"
 #include "mm_priv.h"
+#include "pages_restore.h"
 #include "shmem.h"
 #include "fs/ghost.h"
 #include "util/util.h"
@@ -31,8 +32,7 @@
 
 struct mm_restore {
 	Mm *mm;
-	PageMap *pm;
-	int pages_fd;
+	struct pages_src *src;   /* pages_restore.c: the pages, down the chain */
 	int dirfd;
 	pid_t pid;
 	const struct crest_opts *o;
@@ -50,10 +50,7 @@ void mm_free(struct mm_restore *m)
 		return;
 	if (m->mm)
 		protobuf_c_message_free_unpacked(&m->mm->base, NULL);
-	if (m->pm)
-		protobuf_c_message_free_unpacked(&m->pm->base, NULL);
-	if (m->pages_fd >= 0)
-		close(m->pages_fd);
+	pages_src_free(m->src);
 	free(m->vma_fd);
 	free(m);
 }
@@ -92,7 +89,6 @@ int mm_load(struct restore_ctx *c, struct restore_task *t, struct mm_restore **o
 
 	if (!m)
 		return -ENOMEM;
-	m->pages_fd = -1;
 	m->dirfd = c->dirfd;
 	m->o = c->o;
 	m->pid = t->pid;
@@ -100,23 +96,9 @@ int mm_load(struct restore_ctx *c, struct restore_task *t, struct mm_restore **o
 	r = img_read(c->dirfd, name, &mm__descriptor, (ProtobufCMessage **)&m->mm, false);
 	if (r < 0)
 		goto err;
-	snprintf(name, sizeof(name), "pagemap-%d.img", t->pid);
-	r = img_read(c->dirfd, name, &page_map__descriptor, (ProtobufCMessage **)&m->pm, false);
+	r = pages_src_load(c->chain, t->pid, &m->src);
 	if (r < 0)
 		goto err;
-	snprintf(name, sizeof(name), "pages-%d.img", t->pid);
-	m->pages_fd = openat(c->dirfd, name, O_RDONLY | O_CLOEXEC);
-	if (m->pages_fd < 0) {
-		r = pr_errno(-errno, "image %s: cannot open", name);
-		goto err;
-	}
-	struct stat st;
-	if (fstat(m->pages_fd, &st) < 0 || (uint64_t)st.st_size != m->pm->total_pages * PAGE_SIZE_CREST) {
-		pr_err("image %s is truncated or corrupt: %lld bytes, the index says %llu pages", name,
-		       (long long)st.st_size, (unsigned long long)m->pm->total_pages);
-		r = -EBADMSG;
-		goto err;
-	}
 
 	m->vma_fd = malloc(m->mm->n_vmas * sizeof(int) + 1);
 	if (!m->vma_fd) {
@@ -419,57 +401,6 @@ static int unregister_rseq(struct tracee *t)
 	return INJ_OK(r) ? 0 : (int)r;
 }
 
-static int write_pages(struct tracee *t, struct mm_restore *m)
-{
-	const size_t bsz = 4 << 20;
-	_cleanup_free_ char *buf = malloc(bsz);
-	XXH3_state_t *xs = XXH3_createState();
-	off_t off = 0;
-	int r = 0;
-
-	if (!buf || !xs) {
-		XXH3_freeState(xs);
-		return -ENOMEM;
-	}
-	XXH3_64bits_reset(xs);
-	/* let the kernel read ahead while we copy: the image is read once,
-	 * front to back */
-	posix_fadvise(m->pages_fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	posix_fadvise(m->pages_fd, 0, 64 << 20, POSIX_FADV_WILLNEED);
-	for (size_t i = 0; i < m->pm->n_runs && r == 0; i++) {
-		PageRun *run = m->pm->runs[i];
-		uint64_t len = (uint64_t)run->nr_pages * PAGE_SIZE_CREST, done = 0;
-		if ((i == m->pm->n_runs / 2 && i > 0 && fault_at("restore-mid-memory")) || cancelled(m->o)) {
-			r = -ECANCELED;
-			break;
-		}
-		while (done < len) {
-			size_t n = MIN(len - done, bsz);
-			if ((off & ((16 << 20) - 1)) == 0)
-				posix_fadvise(m->pages_fd, off + (64 << 20), 16 << 20, POSIX_FADV_WILLNEED);
-			r = pread_full(m->pages_fd, buf, n, off);
-			if (r < 0) {
-				pr_errno(r, "image pages-%d.img: read failed", m->pid);
-				break;
-			}
-			XXH3_64bits_update(xs, buf, n);
-			r = vm_copy(t->pid, buf, run->vaddr + done, n, true);
-			if (r < 0)   /* not writable that way: /proc/PID/mem */
-				r = tracee_write(t, run->vaddr + done, buf, n);
-			if (r < 0)
-				break;
-			off += n;
-			done += n;
-		}
-	}
-	if (r == 0 && XXH3_64bits_digest(xs) != m->pm->checksum) {
-		pr_err("image pages-%d.img is corrupt: checksum mismatch", m->pid);
-		r = -EBADMSG;
-	}
-	XXH3_freeState(xs);
-	return r;
-}
-
 static bool vma_has_pages(const PageMap *pm, const Vma *v)
 {
 	/* binary search would do; runs are sorted by address */
@@ -529,7 +460,7 @@ static int map_vmas(struct tracee *t, struct restore_task *rt, struct mm_restore
 			continue;
 		}
 		flags |= v->flags & (MAP_GROWSDOWN | MAP_NORESERVE);
-		if ((flags & MAP_PRIVATE) && vma_has_pages(m->pm, v) && (prot & (PROT_READ | PROT_WRITE)) !=
+		if ((flags & MAP_PRIVATE) && vma_has_pages(pages_src_map(m->src), v) && (prot & (PROT_READ | PROT_WRITE)) !=
 		    (PROT_READ | PROT_WRITE)) {
 			prot |= PROT_READ | PROT_WRITE;
 			wprot[i] = true;
@@ -640,7 +571,7 @@ int mm_swap(struct restore_ctx *c, struct restore_task *rt, struct mm_restore *m
 	r = map_vmas(t, rt, m, wprot);
 	if (r < 0)
 		return r;
-	r = write_pages(t, m);
+	r = pages_src_fill(m->src, t, m->mm, m->o);
 	if (r < 0)
 		return r;
 	r = finish_vmas(t, rt, m, wprot);

@@ -92,4 +92,19 @@ struct pm_scan_arg {
 #define PAGE_IS_GUARD		(1 << 8)    /* 6.14 */
 #endif
 
+
+/* userfaultfd write-protect async mode (6.7) */
+#ifndef UFFD_FEATURE_WP_UNPOPULATED
+#define UFFD_FEATURE_WP_UNPOPULATED (1 << 13)
+#endif
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_ASYNC (1 << 15)
+#endif
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+/* the swap type of pte markers in pagemap (uffd-wp markers of unpopulated
+ * pages, guard regions): the last one of the 5-bit type field */
+#define CREST_SWP_PTE_MARKER 31
+
 #endif

@@ -19,7 +19,7 @@ pid, path = sys.argv[1], sys.argv[2]
 try:
     d = json.load(open(path))
     imgs, other = d["images"], d["other_files"]
-    assert d["format_version"] == 1, "format_version %r" % d["format_version"]
+    assert d["format_version"] == 2, "format_version %r" % d["format_version"]
     assert imgs["inventory.img"]["root_pid"] == int(pid), "root_pid"
     core = imgs["core-%s.img" % pid]
     assert core["pid"] == int(pid) and core["regs"]["rip"] > 0, "core"
