@@ -29,6 +29,8 @@
 #include "files.pb-c.h"
 #include "files_priv.h"
 #include "anonfd.h"
+#include "locks.h"
+#include "fown.h"
 #include "image/image.h"
 #include "util/log.h"
 #include "pstree.pb-c.h"
@@ -50,6 +52,8 @@ void files_dstate_free(struct dstate *s)
 		free(s->files[i].pb.path);
 		free(s->files[i].defer_err);
 		anonfd_desc_free(&s->files[i].pb);
+		locks_desc_free(&s->files[i].pb);
+		fown_desc_free(&s->files[i].pb);
 	}
 	for (size_t i = 0; i < s->nr_pipes; i++)
 		free(s->pipes[i].data.data);
@@ -108,10 +112,11 @@ static int list_fds(pid_t pid, int **out, size_t *nr)
 	return 0;
 }
 
-static int parse_fdinfo(pid_t pid, int fd, uint64_t *pos, unsigned *flags)
+/* pos and flags of fdinfo; *text: all of it (the caller frees it). */
+static int parse_fdinfo(pid_t pid, int fd, uint64_t *pos, unsigned *flags, char **text)
 {
 	char name[32];
-	_cleanup_free_ char *buf = NULL;
+	_cleanup_free_ char *buf = NULL, *all = NULL;
 	bool has_pos = false, has_flags = false;
 	int r;
 
@@ -119,6 +124,9 @@ static int parse_fdinfo(pid_t pid, int fd, uint64_t *pos, unsigned *flags)
 	r = proc_read(pid, name, &buf, NULL);
 	if (r < 0)
 		return pr_errno(r, "pid %d: fd %d: cannot read /proc/%d/fdinfo/%d", pid, fd, pid, fd);
+	all = strdup(buf);
+	if (!all)
+		return -ENOMEM;
 	for (char *l = buf; l && *l;) {
 		char *nl = strchr(l, '\n');
 		if (nl)
@@ -133,6 +141,7 @@ static int parse_fdinfo(pid_t pid, int fd, uint64_t *pos, unsigned *flags)
 		pr_err("pid %d: fd %d: cannot parse /proc/%d/fdinfo/%d", pid, fd, pid, fd);
 		return -EINVAL;
 	}
+	*text = TAKE_PTR(all);
 	return 0;
 }
 
@@ -210,7 +219,7 @@ static int find_shared(struct dstate *s, int fd, const struct stat *st, int *idx
 static int dump_one_fd(struct dump_ctx *c, struct dstate *s, int fddir, int fd)
 {
 	pid_t pid = s->pid;
-	_cleanup_free_ char *link = NULL;
+	_cleanup_free_ char *link = NULL, *fdinfo = NULL;
 	_cleanup_close_ int lfd = -1;
 	char name[16];
 	uint64_t pos = 0;
@@ -224,7 +233,7 @@ static int dump_one_fd(struct dump_ctx *c, struct dstate *s, int fddir, int fd)
 	r = readlink_at(fddir, name, &link);
 	if (r < 0)
 		return pr_errno(r, "pid %d: fd %d: cannot read /proc/%d/fd/%d", pid, fd, pid, fd);
-	r = parse_fdinfo(pid, fd, &pos, &flags);
+	r = parse_fdinfo(pid, fd, &pos, &flags, &fdinfo);
 	if (r < 0)
 		return r;
 	/* pidfd_getfd() refuses O_PATH files: reopen those through the magic link. */
@@ -269,6 +278,10 @@ static int dump_one_fd(struct dump_ctx *c, struct dstate *s, int fddir, int fd)
 	f->lfd = TAKE_FD(lfd);
 	s->nr_files++;          /* from here on dstate_free() owns lfd */
 	r = files_classify(c, s, f, link, &st);
+	if (r == 0)
+		r = locks_dump(pid, fd, link, fdinfo, &f->pb);     /* locks.c */
+	if (r == 0)
+		r = fown_dump(c, pid, fd, link, f->lfd, &f->pb);   /* fown.c */
 	if (r < 0)
 		return r;
 	if (f->pb.kind == FILES_KIND__FILES_PIPE) {
@@ -375,7 +388,8 @@ static int load_check(struct restore_ctx *c, struct restore_task *t, struct rsta
 	}
 	for (size_t i = 0; i < img->n_descs; i++) {
 		FilesDesc *d = img->descs[i];
-		if (d->id != i || !files_desc_consistent(c, t, img, d)) {
+		if (d->id != i || !files_desc_consistent(c, t, img, d) || !locks_consistent(d) ||
+		    !fown_consistent(d)) {
 			pr_err("pid %d: files image: file description %zu is inconsistent; the image is damaged",
 			       pid, i);
 			return -EBADMSG;
@@ -507,6 +521,9 @@ static int files_prepare(struct restore_ctx *c, struct restore_task *t)
 		if (r < 0)
 			goto out;
 		dfd[i] = r;
+		r = locks_take_desc(pid, fd, d, dfd[i]);   /* flock, OFD, lease: locks.c */
+		if (r < 0)
+			goto out;
 	}
 
 	/* Everything is open: drop what the child inherited from crest below
@@ -561,13 +578,28 @@ static int files_prepare2(struct restore_ctx *c, struct restore_task *t)
 	return r < 0 ? r : anonfd_prepare2(c, t);
 }
 
+/* Once every thread exists: signal owners (fown.c, also on the keep fds),
+ * then after the restore's own fds are closed, the keep fds go, and the
+ * POSIX locks are taken last (a close of any fd of the file drops them). */
+static int files_inject(struct restore_ctx *c, struct restore_task *t)
+{
+	struct rstate *s = t->priv[MOD_FILES];
+	int r = s ? fown_inject(c, t, s->img, s->first_fd) : 0;
+
+	if (r == 0)
+		r = fshare_inject(c, t);   /* files_share.c */
+	if (r < 0 || !s)
+		return r;
+	return locks_inject_posix(t, s->img, s->first_fd);   /* locks.c */
+}
+
 const struct crest_module files_module = {
 	.name = "files",
 	.dump = files_dump,
 	.load = files_load,
 	.prepare = files_prepare,
 	.prepare2 = files_prepare2,
-	.inject = fshare_inject,
+	.inject = files_inject,
 	.max_fd = files_max_fd,
 	.free = files_free,
 	.dump_fini = fshare_dump_fini,

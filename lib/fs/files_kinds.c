@@ -142,10 +142,6 @@ int files_classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const 
 	f->pb.dev = st->st_dev;
 	f->pb.ino = st->st_ino;
 	f->pb.mode = st->st_mode;
-	if (flags & O_ASYNC) {
-		pr_err("pid %d: fd %d (%s) has O_ASYNC set: not supported yet", pid, fd, link);
-		return -ENOTSUP;
-	}
 	if ((S_ISREG(st->st_mode) || S_ISDIR(st->st_mode) || S_ISFIFO(st->st_mode)) &&
 	    ghost_needed(link, st))
 		return classify_ghost(c, s, f, link);   /* ghost.c */
