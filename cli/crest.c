@@ -41,6 +41,8 @@ static const char *usage_dump =
 	"                        last pre-dump; only pages written since are stored\n"
 	"      --track-mem       (with --prev-images-dir) use the chain's tracking\n"
 	"      --compress        store the pages zstd-compressed\n"
+	"      --tcp-established keep TCP connections whose peer is outside the tree\n"
+	"                        (restore where the peer can still reach the addresses)\n"
 	"\n"
 	"The full log is always kept as DIR/dump.log.\n"
 	"Exit status: 0 on success, 1 on failure (the process is left running).\n";
@@ -100,7 +102,8 @@ static const char *usage_check =
 	"Check the kernel features crest needs and whether they work here.\n";
 
 enum { OPT_PID_WAIT = 1000, OPT_JSON, OPT_GHOST_LIMIT, OPT_LINK_REMAP, OPT_PIDFILE, OPT_PREV, OPT_TRACK_MEM,
-       OPT_COMPRESS, OPT_TRACK_TIMEOUT };
+       OPT_COMPRESS, OPT_TRACK_TIMEOUT,
+       OPT_TCP_ESTABLISHED };
 
 /* "64M", "1G", "4096": bytes, or -1 */
 static long long parse_size(const char *s)
@@ -174,6 +177,7 @@ static const struct option long_opts[] = {
 	{ "track-mem", no_argument, 0, OPT_TRACK_MEM },
 	{ "compress", no_argument, 0, OPT_COMPRESS },
 	{ "track-timeout", required_argument, 0, OPT_TRACK_TIMEOUT },
+	{ "tcp-established", no_argument, 0, OPT_TCP_ESTABLISHED },
 	{ "help", no_argument, 0, 'h' },
 	{ 0, 0, 0, 0 },
 };
@@ -265,6 +269,7 @@ int main(int argc, char **argv)
 			o.track_timeout = (unsigned)v;
 			break;
 		}
+		case OPT_TCP_ESTABLISHED: o.tcp_established = true; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: return bad_usage(usage);
 		}

@@ -62,6 +62,9 @@ struct crest_opts {
 	bool compress;
 	/* pre-dump: seconds the tracking waits for the next round (0: 600) */
 	unsigned track_timeout;
+	/* dump: keep TCP connections whose peer is outside the tree (the
+	 * restore must run where the peer can still reach the addresses) */
+	bool tcp_established;
 };
 
 int crest_dump(const struct crest_opts *o);

@@ -27,6 +27,7 @@
 #include "mm/shmem.h"
 #include "fs/ghost.h"
 #include "mm/track.h"
+#include "net/sk_inet.h"
 #include "task.h"
 #include "util/util.h"
 
@@ -272,6 +273,9 @@ out:
 		fini_modules(&c, false);
 	if (r < 0)
 		dump_release_all(&c);
+	/* sk_inet_tree.c: connections read in TCP_REPAIR mode close silently
+	 * with a killed tree, or are put back */
+	skinet_dump_done(&c, r == 0 && !o->leave_running);
 	track_end(&c, c.track, r == 0);   /* the tracking of the chain goes */
 	for (size_t i = 0; i < c.nr_tasks; i++)
 		dump_task_free(c.tasks[i]);

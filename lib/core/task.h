@@ -45,6 +45,7 @@ struct dump_ctx {
 	struct shmem_dump *shmem;   /* shmem.c: shared memory objects of the tree */
 	struct ghost_dump *ghost;   /* ghost.c: deleted/replaced files of the tree */
 	struct skunix_dump *skunix; /* sk_unix.c: unix sockets of the tree */
+	struct skinet_dump *skinet; /* sk_inet.c: TCP/UDP sockets of the tree */
 	void *mod[MOD_MAX];         /* a module's tree-wide state (freed by its dump_fini) */
 	char *page_bufs[4];         /* mm.c: the pages writer's buffers, for every task */
 	struct track *track;        /* mm/track.c: memory tracking of a pre-dump chain, or NULL */
@@ -80,6 +81,7 @@ struct restore_ctx {
 	struct ghost_restore *ghost; /* ghost.c: recreated deleted files, held by crest */
 	struct skunix_restore *skunix; /* sk_unix_restore.c: unix sockets of the tree */
 	struct img_chain *chain;    /* image/chain.c: the image and its parents (pre-dump chains) */
+	struct skinet_restore *skinet; /* sk_inet_restore.c: a task's TCP/UDP sockets (child) */
 	void *mod[MOD_MAX];         /* a module's tree-wide state (freed by its restore_fini) */
 	/* every task of the tree, parents first (valid from load on) */
 	struct restore_task **tasks;

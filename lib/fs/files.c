@@ -34,6 +34,7 @@
 #include "image/image.h"
 #include "util/log.h"
 #include "pstree.pb-c.h"
+#include "net/sk_inet.h"
 #include "net/sk_unix.h"
 #include "core/task.h"
 #include "util/util.h"
@@ -509,6 +510,8 @@ static int files_prepare(struct restore_ctx *c, struct restore_task *t)
 			goto out;
 	}
 	r = skunix_prepare(c, t, base);    /* the unix sockets this task makes */
+	if (r == 0)
+		r = skinet_prepare(c, t, base);    /* listeners with connections not accepted yet */
 	if (r < 0)
 		goto out;
 	for (size_t i = 0; i < img->n_descs; i++) {
@@ -566,6 +569,7 @@ out:
 	if (tty >= 0)
 		close(tty);
 	skunix_prepare_end(c, t);
+	skinet_prepare_end(c, t);
 	return r;
 }
 
@@ -575,6 +579,8 @@ static int files_prepare2(struct restore_ctx *c, struct restore_task *t)
 {
 	int r = fshare_prepare2(c, t);   /* files_share.c */
 
+	if (r == 0)
+		r = skinet_prepare2(c, t);   /* connections out of TCP_REPAIR */
 	return r < 0 ? r : anonfd_prepare2(c, t);
 }
 

@@ -19,6 +19,7 @@
 #include "mm/shmem.h"
 #include "ghost.h"
 #include "tty.h"
+#include "net/sk_inet.h"
 #include "net/sk_unix.h"
 #include "core/task.h"
 #include "util/util.h"
@@ -42,6 +43,7 @@ const char *files_kind_name(FilesKind k)
 	case FILES_KIND__FILES_UNIXSK: return "unix socket";
 	case FILES_KIND__FILES_PTY_MASTER: return "pty master";
 	case FILES_KIND__FILES_PTY_SLAVE: return "pty slave";
+	case FILES_KIND__FILES_INETSK: return "inet socket";
 	default: return anonfd_kind_name(k);
 	}
 }
@@ -198,6 +200,8 @@ int files_classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const 
 		pr_err("pid %d: fd %d is the named FIFO %s: not supported yet", pid, fd, link);
 		return -ENOTSUP;
 	} else if (S_ISSOCK(st->st_mode)) {
+		if (skinet_is_inet(f->lfd))
+			return skinet_classify(c, s, f, link, st);  /* sk_inet.c */
 		return skunix_classify(c, s, f, link, st);      /* sk_unix.c */
 	} else if (!strncmp(link, "anon_inode:", 11)) {
 		r = anonfd_classify(c, s, f, link);     /* anonfd.c, epoll.c, inotify.c */
@@ -251,7 +255,9 @@ bool files_desc_consistent(struct restore_ctx *c, struct restore_task *t, const 
 	if (d->kind == FILES_KIND__FILES_PTY_MASTER || d->kind == FILES_KIND__FILES_PTY_SLAVE)
 		return tty_desc_consistent(c, d);       /* tty.c */
 	if ((unsigned)d->kind > FILES_KIND__FILES_UNIXSK && d->kind != FILES_KIND__FILES_GHOST &&
-	    !anonfd_kind(d->kind))
+	    d->kind != FILES_KIND__FILES_INETSK && !anonfd_kind(d->kind))
+		return false;
+	if (d->kind == FILES_KIND__FILES_INETSK && !d->inetsk)
 		return false;
 	if (d->kind == FILES_KIND__FILES_GHOST &&
 	    (!d->has_ghost_id || !ghost_restore_has(c, d->ghost_id)))
@@ -280,6 +286,8 @@ int files_load_check_desc(struct restore_ctx *c, struct restore_task *t, struct 
 		return anonfd_load_check(pid, fd, s->img, d);
 	if (d->kind == FILES_KIND__FILES_UNIXSK)
 		return skunix_load_desc(c, t, d, fd);     /* sk_unix_restore.c */
+	if (d->kind == FILES_KIND__FILES_INETSK)
+		return skinet_load_desc(c, t, d, fd);     /* sk_inet_restore.c */
 	if (d->kind == FILES_KIND__FILES_SHELL_TTY) {
 		s->need_tty = true;
 		if (c->tty_fd < 0) {
@@ -457,6 +465,8 @@ int files_open_desc(struct restore_ctx *c, struct restore_task *t, const FilesDe
 		return open_ghost(c, t, fd, d, base);
 	case FILES_KIND__FILES_UNIXSK:
 		return skunix_open(c, t, fd, d);
+	case FILES_KIND__FILES_INETSK:
+		return skinet_open(c, t, fd, d, base);     /* sk_inet_restore.c */
 	case FILES_KIND__FILES_EVENTFD:
 	case FILES_KIND__FILES_SIGNALFD:
 	case FILES_KIND__FILES_TIMERFD:

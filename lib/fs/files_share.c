@@ -34,6 +34,7 @@
 #include "image/image.h"
 #include "util/log.h"
 #include "pstree.pb-c.h"
+#include "net/sk_inet.h"
 #include "net/sk_unix.h"
 #include "core/task.h"
 #include "util/util.h"
@@ -718,6 +719,8 @@ int fshare_dump_fini(struct dump_ctx *c, bool ok)
 		r = dump_pipes(d);
 	if (r == 0)
 		r = skunix_dump_tree(c, d->tasks, d->n);   /* sk_unix_tree.c */
+	if (r == 0)
+		r = skinet_dump_tree(c, d->tasks, d->n);   /* sk_inet_tree.c */
 	for (size_t i = 0; r == 0 && i < d->n; i++)
 		r = write_image(c, d->tasks[i]);
 out:
@@ -763,7 +766,8 @@ int fshare_load_check(struct restore_ctx *c, struct restore_task *t, struct rsta
 		}
 		if (d->has_keep_fd) {
 			if ((d->kind == FILES_KIND__FILES_PIPE ? !d->has_pipe_id :
-			     d->kind != FILES_KIND__FILES_UNIXSK || !d->has_unixsk_id) || d->keep_fd <= own_max) {
+			     (d->kind != FILES_KIND__FILES_UNIXSK || !d->has_unixsk_id) &&
+			     (d->kind != FILES_KIND__FILES_INETSK || !d->inetsk)) || d->keep_fd <= own_max) {
 				pr_err("pid %d: files image: kept pipe end %zu (fd %d) is inconsistent; the "
 				       "image is damaged", t->pid, i, d->keep_fd);
 				return -EBADMSG;
