@@ -586,13 +586,22 @@ static int add_socket(struct dump_ctx *c, struct skinet_dump *sd, struct dstate 
 	u->lfd = fcntl(f->lfd, F_DUPFD_CLOEXEC, 3);
 	if (u->lfd < 0)
 		return pr_errno(-errno, "pid %d: fd %d (%s): dup", pid, fd, link);
+	/* the state as the socket sees it (sock_diag does not list sockets
+	 * that were never bound, and shows bound ones as BOUND_INACTIVE) */
+	{
+		struct tcp_info ti;
+		socklen_t tl = sizeof(ti);
+		memset(&ti, 0, sizeof(ti));
+		if (getsockopt(f->lfd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0)
+			return pr_errno(-errno, "pid %d: fd %d (%s): TCP_INFO", pid, fd, link);
+		k->state = ti.tcpi_state;
+	}
 	u->de = ind_find(&sd->ns[nsi], (uint32_t)st->st_ino);
-	if (!u->de) {
-		pr_err("pid %d: fd %d is %s, a %s socket that sock_diag does not list", pid, fd, link,
-		       isk_proto_name(k->proto));
+	if (!u->de && k->state == ISK_LISTEN) {
+		pr_err("pid %d: fd %d is %s, a listening %s socket that sock_diag does not list", pid, fd,
+		       link, isk_proto_name(k->proto));
 		return -ENOENT;
 	}
-	k->state = u->de->state;
 	l = sizeof(ss);
 	if (getsockname(f->lfd, (struct sockaddr *)&ss, &l) < 0 || (r = set_addr(k, &ss, false)) < 0)
 		return pr_errno(-errno, "pid %d: fd %d (%s): getsockname", pid, fd, link);

@@ -160,16 +160,24 @@ static int set_flags(pid_t pid, int fd, int sfd, const FilesDesc *d, const char 
 }
 
 /* bind to the dumped address; SO_REUSEADDR for the bind itself (old
- * TIME_WAIT connections on the port), then the program's value again */
-static int bind_src(pid_t pid, int fd, int sfd, const InetSk *k, const char *desc)
+ * TIME_WAIT connections on the port), then the program's value again.
+ * force: in repair mode for the bind (the port of a client, which an old
+ * TIME_WAIT connection of an earlier restore of it may hold) */
+static int bind_src(pid_t pid, int fd, int sfd, const InetSk *k, const char *desc, bool force)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl = isk_sockaddr(k->family, k->src_addr.data, k->src_addr.len, k->src_port, &ss);
-	int one = 1, v = opt_value(k, SOL_SOCKET, SO_REUSEADDR, 0), r = 0;
+	int one = 1, off = -1, v = opt_value(k, SOL_SOCKET, SO_REUSEADDR, 0), r = 0;
 	char a[64];
 
 	setsockopt(sfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(sfd, (struct sockaddr *)&ss, sl) < 0) {
+	if (force)
+		setsockopt(sfd, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one));
+	r = bind(sfd, (struct sockaddr *)&ss, sl) < 0 ? -errno : 0;
+	if (force && setsockopt(sfd, IPPROTO_TCP, TCP_REPAIR, &off, sizeof(off)) < 0 && r == 0)
+		r = pr_errno(-errno, "pid %d: fd %d (%s): TCP_REPAIR off", pid, fd, desc);
+	if (r < 0) {
+		errno = -r;
 		r = -errno;
 		pr_err("pid %d: fd %d (%s): cannot bind to %s again: %s%s", pid, fd, desc,
 		       isk_addr_str(k->family, k->src_addr.data, k->src_addr.len, k->src_port, a, sizeof(a)),
@@ -248,7 +256,7 @@ static int open_plain(pid_t pid, int fd, const FilesDesc *d, int base)
 		return pr_errno(-errno, "pid %d: fd %d (%s): socket", pid, fd, desc);
 	r = opts_apply(pid, fd, s, k, true, desc);
 	if (r == 0 && k->bound)
-		r = bind_src(pid, fd, s, k, desc);
+		r = bind_src(pid, fd, s, k, desc, false);
 	if (r < 0)
 		return r;
 	if (k->state == ISK_LISTEN && listen(s, (int)k->backlog) < 0)
@@ -281,7 +289,7 @@ static int open_pending_client(pid_t pid, int fd, const FilesDesc *d, int base)
 		return pr_errno(-errno, "pid %d: fd %d (%s): socket", pid, fd, desc);
 	r = opts_apply(pid, fd, s, k, true, desc);
 	if (r == 0)
-		r = bind_src(pid, fd, s, k, desc);
+		r = bind_src(pid, fd, s, k, desc, true);
 	if (r < 0)
 		return r;
 	r = connect_dst(s, k, true);
@@ -355,6 +363,11 @@ static int open_conn(struct restore_ctx *c, pid_t pid, int fd, const FilesDesc *
 	    (r = set_int(s, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE)) < 0 ||
 	    (r = set_int(s, IPPROTO_TCP, TCP_QUEUE_SEQ, (int)(tc->rcv_seq - (uint32_t)tc->rcvq.len))) < 0)
 		return pr_errno(r, "pid %d: fd %d (%s): TCP_QUEUE_SEQ", pid, fd, desc);
+	/* the MSS the connection uses (mss_cache) is computed at connect()
+	 * from the clamp it has then (536 by default: the repair option comes
+	 * too late); TCP_MAXSEG takes at most 32767 */
+	if (tc->mss && (r = set_int(s, IPPROTO_TCP, TCP_MAXSEG, (int)MIN(tc->mss, 32767u))) < 0)
+		return pr_errno(r, "pid %d: fd %d (%s): TCP_MAXSEG %u", pid, fd, desc, tc->mss);
 	r = connect_dst(s, k, false);
 	if (r < 0)
 		return pr_errno(r, "pid %d: fd %d (%s): connect in repair mode", pid, fd, desc);
