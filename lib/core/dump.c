@@ -261,21 +261,25 @@ static int dump_tree(const struct crest_opts *o)
 		r = -ECANCELED;
 		goto out;
 	}
-	if (o->leave_running)
+	/* sk_inet_tree.c: connections read in TCP_REPAIR mode are put back
+	 * before the tree runs again, or close silently with the killed tree */
+	if (o->leave_running) {
+		skinet_dump_done(&c, false);
 		r = dump_release_all(&c);
-	else
+	} else {
 		r = kill_all(&c);
+		skinet_dump_done(&c, true);
+	}
 	pr_info("pid %d: dump of %zu processes done in %.3f s", o->pid, c.nr_tasks, (now_ns() - t0) / 1e9);
 out:
 	if (getenv("CREST_KILL_AT"))
 		pr_info("%lu kill points passed (CREST_KILL_AT)", kill_points_passed());
 	if (!fini_done)
 		fini_modules(&c, false);
-	if (r < 0)
+	if (r < 0) {
+		skinet_dump_done(&c, false);
 		dump_release_all(&c);
-	/* sk_inet_tree.c: connections read in TCP_REPAIR mode close silently
-	 * with a killed tree, or are put back */
-	skinet_dump_done(&c, r == 0 && !o->leave_running);
+	}
 	track_end(&c, c.track, r == 0);   /* the tracking of the chain goes */
 	for (size_t i = 0; i < c.nr_tasks; i++)
 		dump_task_free(c.tasks[i]);

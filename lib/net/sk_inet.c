@@ -541,8 +541,8 @@ static int add_socket(struct dump_ctx *c, struct skinet_dump *sd, struct dstate 
 		return pr_errno(-errno, "pid %d: fd %d (%s): getsockopt(SO_DOMAIN/SO_TYPE/SO_PROTOCOL)", pid,
 				fd, link);
 	if (type == SOCK_RAW) {
-		pr_err("pid %d: fd %d is %s, an %s raw socket (protocol %d): not supported yet", pid, fd, link,
-		       fam_name(fam), proto);
+		pr_err("pid %d: fd %d is %s, an %s socket (raw, protocol %d): not supported yet", pid, fd,
+		       link, fam_name(fam), proto);
 		return -ENOTSUP;
 	}
 	if (!(type == SOCK_STREAM && proto == IPPROTO_TCP) && !(type == SOCK_DGRAM && proto == IPPROTO_UDP)) {
@@ -551,7 +551,7 @@ static int add_socket(struct dump_ctx *c, struct skinet_dump *sd, struct dstate 
 		return -ENOTSUP;
 	}
 	if (proto == IPPROTO_UDP) {
-		pr_err("pid %d: fd %d is %s, an %s UDP socket: not supported yet", pid, fd, link,
+		pr_err("pid %d: fd %d is %s, an %s socket (UDP): not supported yet", pid, fd, link,
 		       fam_name(fam));
 		return -ENOTSUP;
 	}

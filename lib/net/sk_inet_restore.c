@@ -181,9 +181,11 @@ static int bind_src(pid_t pid, int fd, int sfd, const InetSk *k, const char *des
 		r = -errno;
 		pr_err("pid %d: fd %d (%s): cannot bind to %s again: %s%s", pid, fd, desc,
 		       isk_addr_str(k->family, k->src_addr.data, k->src_addr.len, k->src_port, a, sizeof(a)),
-		       strerror(-r), r == -EADDRINUSE ? " (another socket holds it: stop its program and "
-		       "restore again)" : r == -EADDRNOTAVAIL ? " (the address is not on this machine or "
-		       "namespace)" : "");
+		       strerror(-r), r == -EADDRINUSE ? (v ? " (another socket holds it: stop its program "
+		       "and restore again)" : " (another socket holds it, or connections of the port wait "
+		       "in TIME_WAIT and the program did not set SO_REUSEADDR: stop the other program, or "
+		       "wait a minute, and restore again)") : r == -EADDRNOTAVAIL ? " (the address is not on "
+		       "this machine or namespace)" : "");
 		return r;
 	}
 	setsockopt(sfd, SOL_SOCKET, SO_REUSEADDR, &v, sizeof(v));
