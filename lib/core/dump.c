@@ -139,7 +139,7 @@ int dump_release_all(struct dump_ctx *c)
 			struct dump_thread *th = &t->threads[k];
 			if (!th->seized || th->t.dead)
 				continue;
-			if (tracee_park(&th->t) < 0 || tracee_detach(&th->t) < 0) {
+			if (tracee_release(&th->t) < 0) {
 				pr_err("pid %d: could not put thread %d back as it was", t->pid, th->tid);
 				ret = -EIO;
 			}
@@ -147,10 +147,7 @@ int dump_release_all(struct dump_ctx *c)
 		}
 		if (!t->seized || t->t.dead)
 			continue;
-		if (tracee_park(&t->t) == 0) {
-			if (tracee_detach(&t->t) < 0)
-				ret = -EIO;
-		} else {
+		if (tracee_release(&t->t) < 0) {
 			pr_err("pid %d: could not put the task back as it was", t->pid);
 			ret = -EIO;
 		}
@@ -274,9 +271,12 @@ static int dump_tree(const struct crest_opts *o)
 out:
 	if (getenv("CREST_KILL_AT"))
 		pr_info("%lu kill points passed (CREST_KILL_AT)", kill_points_passed());
+	if (getenv("CREST_FAULT_N"))
+		pr_info("%lu fallible operations passed (CREST_FAULT_N)", fault_ops_passed());
 	if (!fini_done)
 		fini_modules(&c, false);
 	if (r < 0) {
+		unlinkat(c.dirfd, "inventory.img", 0);   /* a failed dump is incomplete */
 		skinet_dump_done(&c, false);
 		dump_release_all(&c);
 	}

@@ -158,6 +158,8 @@ int tracee_seize(struct tracee *t, pid_t pid)
 	int status, r;
 
 	tracee_init(t, pid);
+	if (fault_nth("seize"))
+		return pr_errno(-EIO, "pid %d: cannot seize it with ptrace", pid);
 	if (ptrace(PTRACE_SEIZE, pid, 0, PTRACE_O_TRACESYSGOOD) < 0) {
 		r = -errno;
 		/* Gone, or exiting (the kernel answers EPERM once exit has begun):
@@ -284,7 +286,7 @@ int tracee_attach_child(struct tracee *t, pid_t pid)
 
 int tracee_read(struct tracee *t, unsigned long addr, void *buf, size_t len)
 {
-	int r = pread_full(t->mem_fd, buf, len, (off_t)addr);
+	int r = fault_nth("task memory read") ? -EIO : pread_full(t->mem_fd, buf, len, (off_t)addr);
 	if (r < 0)
 		return pr_errno(r, "pid %d: cannot read %zu bytes of its memory at %#lx", t->pid, len, addr);
 	return 0;
@@ -292,7 +294,7 @@ int tracee_read(struct tracee *t, unsigned long addr, void *buf, size_t len)
 
 int tracee_write(struct tracee *t, unsigned long addr, const void *buf, size_t len)
 {
-	int r = pwrite_full(t->mem_fd, buf, len, (off_t)addr);
+	int r = fault_nth("task memory write") ? -EIO : pwrite_full(t->mem_fd, buf, len, (off_t)addr);
 	if (r < 0)
 		return pr_errno(r, "pid %d: cannot write %zu bytes of its memory at %#lx", t->pid, len, addr);
 	return 0;
@@ -381,6 +383,9 @@ int tracee_syscall(struct tracee *t, long *ret, long nr, unsigned long a1, unsig
 	bool first = !t->injecting;
 	int err;
 
+	if (fault_nth("injected syscall"))
+		return pr_errno(-EIO, "pid %d: cannot inject syscall %ld", t->pid, nr);
+
 	if (first && t->sigreturn_ip) {
 		err = tracee_build_return_chain(t);
 		if (err < 0)
@@ -409,6 +414,8 @@ int tracee_syscall_final(struct tracee *t, long nr, unsigned long a1, unsigned l
 
 	r.rdi = a1;
 	r.rsi = a2;
+	if (fault_nth("injected syscall"))
+		return pr_errno(-EIO, "pid %d: cannot inject syscall %ld", t->pid, nr);
 	err = run_injected(t, nr, &r, false);
 	if (err < 0)
 		return err;
@@ -641,7 +648,6 @@ int tracee_park(struct tracee *t)
 	r = ptrace_set_regs(t->pid, &t->regs);
 	if (r < 0)
 		return r;
-	t->ret_frame = 0;
 	kill_point("park: registers back");
 	/* Trap into get_signal() so the kernel restarts an interrupted syscall. */
 	if (ptrace(PTRACE_INTERRUPT, t->pid, 0, 0) < 0 || ptrace(PTRACE_CONT, t->pid, 0, 0) < 0)
@@ -656,6 +662,25 @@ int tracee_park(struct tracee *t)
 		return -ESRCH;
 	}
 	t->injecting = false;
+	t->ret_frame = 0;
+	return 0;
+}
+
+int tracee_release(struct tracee *t)
+{
+	int r = tracee_park(t);
+
+	if (r == 0)
+		return tracee_detach(t);
+	if (t->dead || !t->ret_frame)
+		return r;
+	/* From any stop the return chain takes it back to its own context */
+	pr_warn("pid %d: detached without parking: it goes back to its own registers and mask through "
+		"its return frames", t->pid);
+	if (t->group_stop)
+		kill(t->pid, t->group_stop);
+	if (ptrace(PTRACE_DETACH, t->pid, 0, 0) < 0)
+		return pr_errno(-errno, "pid %d: cannot detach", t->pid);
 	return 0;
 }
 
@@ -711,6 +736,8 @@ int tracee_syscall_clone(struct tracee *t, long *ret, pid_t *child, unsigned lon
 
 	r.rdi = args;
 	r.rsi = size;
+	if (fault_nth("injected clone3"))
+		return pr_errno(-EIO, "pid %d: cannot inject clone3", t->pid);
 	err = enter_injected(t, __NR_clone3, &r, false);
 	if (err < 0)
 		return err;

@@ -81,6 +81,9 @@ int tracee_read(struct tracee *t, unsigned long addr, void *buf, size_t len);
 /* Dump side: undo everything (scratch, regs, sigmask) and leave the task
  * in a ptrace stop where the kernel will restart an interrupted syscall. */
 int tracee_park(struct tracee *t);
+/* Park and detach; if parking fails, a task with a return chain is
+ * detached anyway (the chain takes it back to its own context). */
+int tracee_release(struct tracee *t);
 /* Detach (task continues). */
 int tracee_detach(struct tracee *t);
 /* Kill a task we hold and wait until it is gone as a tracee. */

@@ -573,6 +573,8 @@ int crest_restore(const struct crest_opts *o, pid_t *root)
 		s.c.tty_fd = STDIN_FILENO;
 
 	r = do_restore(&s, root);
+	if (getenv("CREST_FAULT_N"))
+		pr_info("%lu fallible operations passed (CREST_FAULT_N)", fault_ops_passed());
 	if (r < 0)
 		kill_tree(&s);
 	else

@@ -138,11 +138,12 @@ static int save_xattrs(pid_t pid, const char *what, const char *link, int fd, Gh
 			return pr_errno(-errno, "pid %d: %s (%s): reading xattr %s", pid, what, link, p);
 		x = xzalloc(sizeof(*x));
 		nx = realloc(g->xattrs, (g->n_xattrs + 1) * sizeof(*nx));
+		if (nx)
+			g->xattrs = nx;   /* (realloc may have moved it even if the other failed) */
 		if (!x || !nx) {
 			free(x);
 			return -ENOMEM;
 		}
-		g->xattrs = nx;
 		ghost_xattr__init(x);
 		g->xattrs[g->n_xattrs++] = x;
 		x->name = xstrdup(p);
@@ -460,11 +461,12 @@ int ghost_dump_add(struct dump_ctx *c, struct dump_task *t, const char *what, co
 		}
 	g = xzalloc(sizeof(*g));
 	no = realloc(d->objs, (d->nr + 1) * sizeof(*no));
+	if (no)
+		d->objs = no;   /* (realloc may have moved it even if the other failed) */
 	if (!g || !no) {
 		free(g);
 		return -ENOMEM;
 	}
-	d->objs = no;
 	ghost_obj__init(g);
 	d->objs[d->nr++] = g;   /* from here on ghost_dump_free owns it */
 	g->id = (uint32_t)(d->nr - 1);

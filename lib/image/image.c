@@ -17,6 +17,8 @@ int img_write(int dirfd, const char *name, const ProtobufCMessage *msg)
 	_cleanup_close_ int fd = -1;
 	int r;
 
+	if (fault_nth("image write"))
+		return pr_errno(-EIO, "image %s: cannot write it", name);
 	if (!buf)
 		return pr_errno(-ENOMEM, "image %s: out of memory", name);
 	memcpy(h.magic, CREST_IMG_MAGIC, 4);
@@ -99,7 +101,7 @@ int img_read(int dirfd, const char *name, const ProtobufCMessageDescriptor *d,
 {
 	_cleanup_free_ uint8_t *buf = NULL;
 	size_t len;
-	int r = img_read_raw(dirfd, name, &buf, &len);
+	int r = fault_nth("image read") ? -EIO : img_read_raw(dirfd, name, &buf, &len);
 
 	if (r == -ENOENT) {
 		if (!optional)

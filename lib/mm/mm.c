@@ -96,11 +96,12 @@ static int parse_smaps(struct dump_task *t, struct dump_mm *d, const struct trac
 				continue;
 			cur = xzalloc(sizeof(*cur));
 			nv = realloc(d->vmas, (d->nr_vmas + 1) * sizeof(*nv));
+			if (nv)
+				d->vmas = nv;   /* (realloc may have moved it even if cur failed) */
 			if (!cur || !nv) {
 				free(cur);
 				return -ENOMEM;
 			}
-			d->vmas = nv;
 			d->vmas[d->nr_vmas++] = cur;
 			vma__init(cur);
 			cur->start = s;

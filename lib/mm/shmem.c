@@ -62,11 +62,12 @@ int shmem_dump_add(struct dump_ctx *c, struct dump_task *t, int fd, const char *
 				(unsigned long long)ino);
 	o = xzalloc(sizeof(*o));
 	no = realloc(d->objs, (d->nr + 1) * sizeof(*no));
+	if (no)
+		d->objs = no;   /* (realloc may have moved it even if the other failed) */
 	if (!o || !no) {
 		free(o);
 		return -ENOMEM;
 	}
-	d->objs = no;
 	d->objs[d->nr++] = o;
 	shmem_obj__init(o);
 	o->id = d->nr - 1;

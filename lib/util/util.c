@@ -137,7 +137,7 @@ int readlink_at(int dirfd, const char *path, char **out)
 
 void *xzalloc(size_t n)
 {
-	void *p = calloc(1, n ? n : 1);
+	void *p = fault_nth("allocation") ? NULL : calloc(1, n ? n : 1);
 	if (!p)
 		pr_err("out of memory (%zu bytes)", n);
 	return p;
@@ -223,6 +223,27 @@ void kill_point(const char *what)
 unsigned long kill_points_passed(void)
 {
 	return kill_points;
+}
+
+static unsigned long fallible_ops;   /* CREST_FAULT_N: debug switch, as above */
+
+bool fault_nth(const char *what)
+{
+	static long at = -2;
+
+	if (at == -2) {
+		const char *e = getenv("CREST_FAULT_N");
+		at = e && *e ? strtol(e, NULL, 10) : -1;
+	}
+	if (at < 0 || ++fallible_ops != (unsigned long)at)
+		return false;
+	pr_err("fault injected at fallible operation %lu (%s) (CREST_FAULT_N)", fallible_ops, what);
+	return true;
+}
+
+unsigned long fault_ops_passed(void)
+{
+	return fallible_ops;
 }
 
 bool cancelled(const struct crest_opts *o)

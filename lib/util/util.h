@@ -88,6 +88,14 @@ void kill_point(const char *what);
 /* How many kill points were passed (for the log, when CREST_KILL_AT is set). */
 unsigned long kill_points_passed(void);
 
+/* Fault switch for the fault-walk tests: CREST_FAULT_N=N makes the Nth
+ * fallible operation fail (every injected syscall, read or write of a
+ * task's memory, image read or write, seize, and allocation through
+ * xzalloc): true, and logged, for that one. */
+bool fault_nth(const char *what);
+/* How many fallible operations were passed (for the log, when set). */
+unsigned long fault_ops_passed(void);
+
 struct crest_opts;
 /* true (and logs once) when the caller asked to cancel (opts->cancel) */
 bool cancelled(const struct crest_opts *o);
