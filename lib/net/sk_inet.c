@@ -248,6 +248,12 @@ void isk_pb_free(InetSk *k)
 	}
 	free(k->pending);
 	free(k->pending_data.data);
+	for (size_t i = 0; i < k->n_queue; i++) {
+		free(k->queue[i]->data.data);
+		free(k->queue[i]->src_addr.data);
+		free(k->queue[i]);
+	}
+	free(k->queue);
 	free(k);
 }
 
@@ -519,6 +525,85 @@ static int dump_tcp_conn(struct isk *u, int lfd, pid_t pid, int fd, const char *
 	return 0;
 }
 
+/* A UDP socket's receive queue, copied without consuming it: SO_PEEK_OFF
+ * from 0 and MSG_PEEK until it is exhausted, one datagram per call, with
+ * its sender; then the peek offset is put back. */
+static int dump_udp_queue(InetSk *k, int lfd, pid_t pid, int fd, const char *desc)
+{
+	_cleanup_free_ uint8_t *buf = malloc(1 << 16);
+	int old = -1, zero = 0, r = 0;
+	size_t total = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	if (opt_int(lfd, SOL_SOCKET, SO_PEEK_OFF, &old) < 0 ||
+	    setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)) < 0)
+		return pr_errno(-errno, "pid %d: fd %d (%s): SO_PEEK_OFF: cannot read its queue without "
+				"consuming it", pid, fd, desc);
+	for (;;) {
+		struct sockaddr_storage from;
+		struct iovec iov = { buf, 1 << 16 };
+		struct msghdr mh = { .msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+				     .msg_iovlen = 1 };
+		InetSkDgram *g, **q;
+		ssize_t n = recvmsg(lfd, &mh, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n < 0) {
+			r = pr_errno(-errno, "pid %d: fd %d (%s): reading its queue (MSG_PEEK)", pid, fd, desc);
+			break;
+		}
+		if (n > 1 << 16 || (total += (size_t)n) > QUEUE_LIMIT) {
+			pr_err("pid %d: fd %d (%s): more than %u MiB queued: not supported", pid, fd, desc,
+			       QUEUE_LIMIT >> 20);
+			r = -EFBIG;
+			break;
+		}
+		g = xzalloc(sizeof(*g));
+		q = g ? realloc(k->queue, (k->n_queue + 1) * sizeof(*q)) : NULL;
+		if (!q) {
+			free(g);
+			r = -ENOMEM;
+			break;
+		}
+		inet_sk_dgram__init(g);
+		k->queue = q;
+		k->queue[k->n_queue++] = g;
+		if (set_bytes(&g->data, NULL, buf, (size_t)n) < 0) {
+			r = -ENOMEM;
+			break;
+		}
+		if (from.ss_family == AF_INET || from.ss_family == AF_INET6) {
+			InetSk tmp = INET_SK__INIT;
+			if (set_addr(&tmp, &from, false) < 0) {
+				r = -ENOMEM;
+				break;
+			}
+			g->src_addr = tmp.src_addr;
+			g->has_src_addr = true;
+			g->has_src_port = true;
+			g->src_port = tmp.src_port;
+		}
+		if (n == 0) {
+			/* an empty datagram does not move the peek offset */
+			pr_err("pid %d: fd %d (%s): an empty datagram is queued: not supported yet", pid, fd,
+			       desc);
+			r = -ENOTSUP;
+			break;
+		}
+	}
+	if (setsockopt(lfd, SOL_SOCKET, SO_PEEK_OFF, &old, sizeof(old)) < 0 && r == 0)
+		r = pr_errno(-errno, "pid %d: fd %d (%s): cannot put SO_PEEK_OFF back to %d", pid, fd,
+			     desc, old);
+	if (r == 0 && k->n_queue)
+		pr_debug("pid %d: fd %d (%s): %zu datagrams (%zu bytes) queued", pid, fd, desc, k->n_queue,
+			 total);
+	return r;
+}
+
 static const char *fam_name(int f)
 {
 	return f == AF_INET ? "AF_INET" : "AF_INET6";
@@ -548,11 +633,6 @@ static int add_socket(struct dump_ctx *c, struct skinet_dump *sd, struct dstate 
 	if (!(type == SOCK_STREAM && proto == IPPROTO_TCP) && !(type == SOCK_DGRAM && proto == IPPROTO_UDP)) {
 		pr_err("pid %d: fd %d is %s, an %s socket of type %d, protocol %d (not TCP or UDP): not "
 		       "supported yet", pid, fd, link, fam_name(fam), type, proto);
-		return -ENOTSUP;
-	}
-	if (proto == IPPROTO_UDP) {
-		pr_err("pid %d: fd %d is %s, an %s socket (UDP): not supported yet", pid, fd, link,
-		       fam_name(fam));
 		return -ENOTSUP;
 	}
 	r = ns_for(sd, pid, fd, f->lfd, link, &nsi);
@@ -588,13 +668,18 @@ static int add_socket(struct dump_ctx *c, struct skinet_dump *sd, struct dstate 
 		return pr_errno(-errno, "pid %d: fd %d (%s): dup", pid, fd, link);
 	/* the state as the socket sees it (sock_diag does not list sockets
 	 * that were never bound, and shows bound ones as BOUND_INACTIVE) */
-	{
+	if (proto == IPPROTO_TCP) {
 		struct tcp_info ti;
 		socklen_t tl = sizeof(ti);
 		memset(&ti, 0, sizeof(ti));
 		if (getsockopt(f->lfd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0)
 			return pr_errno(-errno, "pid %d: fd %d (%s): TCP_INFO", pid, fd, link);
 		k->state = ti.tcpi_state;
+	} else {
+		/* UDP: connected or not */
+		struct sockaddr_storage ps;
+		socklen_t pl = sizeof(ps);
+		k->state = getpeername(f->lfd, (struct sockaddr *)&ps, &pl) == 0 ? ISK_ESTABLISHED : ISK_CLOSE;
 	}
 	u->de = ind_find(&sd->ns[nsi], (uint32_t)st->st_ino);
 	if (!u->de && k->state == ISK_LISTEN) {
@@ -609,6 +694,17 @@ static int add_socket(struct dump_ctx *c, struct skinet_dump *sd, struct dstate 
 	if (getpeername(f->lfd, (struct sockaddr *)&ss, &l) == 0 && (r = set_addr(k, &ss, true)) < 0)
 		return pr_errno(r, "pid %d: fd %d (%s)", pid, fd, link);
 	isk_what(k, desc, sizeof(desc));
+	if (proto == IPPROTO_UDP) {
+		k->has_bound = true;
+		k->bound = k->src_port != 0;
+		r = dump_opts(k, f->lfd, pid, fd, desc);
+		if (r == 0)
+			r = dump_udp_queue(k, f->lfd, pid, fd, desc);
+		if (r < 0)
+			return r;
+		*out = u;
+		return 0;
+	}
 	switch (k->state) {
 	case ISK_LISTEN:
 		k->has_backlog = k->has_bound = true;

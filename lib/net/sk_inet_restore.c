@@ -32,6 +32,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <netinet/ip.h>
+#include <netinet/ip6.h>
+#include <netinet/udp.h>
 #include "fs/files_priv.h"
 #include "util/log.h"
 #include "sk_inet.h"
@@ -86,7 +89,7 @@ int skinet_load_desc(struct restore_ctx *c, struct restore_task *t, const FilesD
 	case ISK_CLOSE:
 		return 0;
 	case ISK_ESTABLISHED:
-		if (!k->has_dst_addr || (!k->tcp && !k->pending_client))
+		if (!k->has_dst_addr || (k->proto == IPPROTO_TCP && !k->tcp && !k->pending_client))
 			goto bad;
 		return 0;
 	default:
@@ -322,6 +325,190 @@ static int open_pending_client(pid_t pid, int fd, const FilesDesc *d, int base)
 	return r;
 }
 
+/* ------------------------------------------------------------------ UDP */
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static uint32_t csum_add(uint32_t sum, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(b[i] << 8 | b[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)(b[n - 1] << 8);
+	return sum;
+}
+
+static bool v4mapped(const uint8_t *a)
+{
+	static const uint8_t pre[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	return !memcmp(a, pre, 12);
+}
+
+/* One datagram from (src, sport) to (dst, dport), sent through a raw
+ * socket: it needs no socket bound at the sender's address (which a socket
+ * of the tree may hold). */
+static int raw_send(int family, const uint8_t *src, const uint8_t *dst, uint32_t sport, uint32_t dport,
+		    const uint8_t *data, size_t len)
+{
+	_cleanup_close_ int raw = socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	_cleanup_free_ uint8_t *pkt = malloc(len + 48);
+	struct sockaddr_storage ss;
+	struct udphdr uh = { .source = htons((uint16_t)sport), .dest = htons((uint16_t)dport),
+			     .len = htons((uint16_t)(len + sizeof(uh))) };
+	size_t hl;
+
+	if (raw < 0)
+		return -errno;
+	if (!pkt)
+		return -ENOMEM;
+	if (family == AF_INET) {
+		struct iphdr ih = { .version = 4, .ihl = 5, .ttl = 64, .protocol = IPPROTO_UDP,
+				    .tot_len = htons((uint16_t)(len + sizeof(uh) + 20)) };
+		memcpy(&ih.saddr, src, 4);
+		memcpy(&ih.daddr, dst, 4);
+		hl = sizeof(ih);
+		memcpy(pkt, &ih, hl);       /* UDP checksum 0: none (IPv4) */
+	} else {
+		struct ip6_hdr ih = { 0 };
+		uint32_t sum = 0, plen = (uint32_t)(len + sizeof(uh));
+		uint8_t pseudo[8] = { 0 };
+		ih.ip6_flow = htonl(6u << 28);
+		ih.ip6_plen = htons((uint16_t)plen);
+		ih.ip6_nxt = IPPROTO_UDP;
+		ih.ip6_hops = 64;
+		memcpy(&ih.ip6_src, src, 16);
+		memcpy(&ih.ip6_dst, dst, 16);
+		pseudo[0] = (uint8_t)(plen >> 24);
+		pseudo[1] = (uint8_t)(plen >> 16);
+		pseudo[2] = (uint8_t)(plen >> 8);
+		pseudo[3] = (uint8_t)plen;
+		pseudo[7] = IPPROTO_UDP;
+		sum = csum_add(sum, src, 16);
+		sum = csum_add(sum, dst, 16);
+		sum = csum_add(sum, pseudo, 8);
+		sum = csum_add(sum, &uh, sizeof(uh));
+		sum = csum_add(sum, data, len);
+		uh.check = htons(csum_fold(sum));
+		if (!uh.check)
+			uh.check = 0xffff;
+		hl = sizeof(ih);
+		memcpy(pkt, &ih, hl);
+	}
+	memcpy(pkt + hl, &uh, sizeof(uh));
+	memcpy(pkt + hl + sizeof(uh), data, len);
+	socklen_t sl = isk_sockaddr((uint32_t)family, dst, family == AF_INET ? 4 : 16, 0, &ss);
+	if (sendto(raw, pkt, hl + sizeof(uh) + len, 0, (struct sockaddr *)&ss, sl) < 0)
+		return -errno;
+	return 0;
+}
+
+/* How many datagrams wait in s (peeked with SO_PEEK_OFF, then put back). */
+static size_t udp_count(int s)
+{
+	int off = 0, old = -1;
+	socklen_t ol = sizeof(old);
+	size_t n = 0;
+	uint8_t b[1];
+
+	getsockopt(s, SOL_SOCKET, SO_PEEK_OFF, &old, &ol);
+	setsockopt(s, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
+	for (;;) {
+		ssize_t m = recv(s, b, 1, MSG_PEEK | MSG_DONTWAIT | MSG_TRUNC);
+		if (m <= 0)
+			break;
+		n++;
+		off += (int)m;
+		setsockopt(s, SOL_SOCKET, SO_PEEK_OFF, &off, sizeof(off));
+	}
+	setsockopt(s, SOL_SOCKET, SO_PEEK_OFF, &old, sizeof(old));
+	return n;
+}
+
+/* The datagrams that waited in the socket s, from their senders. */
+static int udp_refill(pid_t pid, int fd, int s, const InetSk *k, const char *desc)
+{
+	static const uint8_t lo4[4] = { 127, 0, 0, 1 }, lo6[16] = { [15] = 1 };
+	uint8_t dst[16], dst4[4];
+	int r;
+
+	if (!k->n_queue)
+		return 0;
+	memcpy(dst, k->src_addr.data, k->src_addr.len);
+	if (k->family == AF_INET && !memcmp(dst, (uint8_t[4]){ 0 }, 4))
+		memcpy(dst, lo4, 4);
+	if (k->family == AF_INET6 && !memcmp(dst, (uint8_t[16]){ 0 }, 16))
+		memcpy(dst, lo6, 16);
+	if (k->family == AF_INET6 && v4mapped(dst))
+		memcpy(dst4, dst + 12, 4);
+	else
+		memcpy(dst4, lo4, 4);
+	for (size_t i = 0; i < k->n_queue; i++) {
+		const InetSkDgram *g = k->queue[i];
+		size_t al = g->has_src_addr ? g->src_addr.len : 0;
+		if (al != (k->family == AF_INET ? 4u : 16u)) {
+			pr_err("pid %d: fd %d (%s): a queued datagram has no sender address; the image is "
+			       "damaged", pid, fd, desc);
+			return -EBADMSG;
+		}
+		if (k->family == AF_INET6 && v4mapped(g->src_addr.data))
+			r = raw_send(AF_INET, g->src_addr.data + 12, dst4, g->src_port, k->src_port,
+				     g->data.data, g->data.len);
+		else
+			r = raw_send((int)k->family, g->src_addr.data, dst, g->src_port, k->src_port,
+				     g->data.data, g->data.len);
+		if (r < 0)
+			return pr_errno(r, "pid %d: fd %d (%s): refilling queued datagram %zu of %zu (raw "
+					"socket; crest needs CAP_NET_RAW)", pid, fd, desc, i + 1, k->n_queue);
+	}
+	/* they travel through loopback: wait until all are there */
+	for (int i = 0; i < 200; i++) {
+		if (udp_count(s) >= k->n_queue)
+			return 0;
+		usleep(5000);
+	}
+	pr_err("pid %d: fd %d (%s): the %zu refilled datagrams did not all arrive (rp_filter, or a "
+	       "firewall on loopback?)", pid, fd, desc, k->n_queue);
+	return -EIO;
+}
+
+static int open_udp(pid_t pid, int fd, const FilesDesc *d, int base)
+{
+	const InetSk *k = d->inetsk;
+	_cleanup_close_ int s = -1;
+	char desc[200];
+	int r;
+
+	isk_what(k, desc, sizeof(desc));
+	s = socket((int)k->family, SOCK_DGRAM | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (s < 0)
+		return pr_errno(-errno, "pid %d: fd %d (%s): socket", pid, fd, desc);
+	r = opts_apply(pid, fd, s, k, true, desc);
+	if (r == 0 && k->bound)
+		r = bind_src(pid, fd, s, k, desc, false);
+	if (r < 0)
+		return r;
+	if (k->state == ISK_ESTABLISHED && (r = connect_dst(s, k, false)) < 0)
+		return pr_errno(r, "pid %d: fd %d (%s): connect", pid, fd, desc);
+	r = udp_refill(pid, fd, s, k, desc);
+	if (r == 0)
+		r = opts_apply(pid, fd, s, k, false, desc);
+	if (r == 0)
+		r = set_flags(pid, fd, s, d, desc);
+	if (r < 0)
+		return r;
+	r = move_up(TAKE_FD(s), base);
+	if (r < 0)
+		return pr_errno(r, "pid %d: fd %d (%s): cannot move it above fd %d", pid, fd, desc, base);
+	pr_debug("pid %d: fd %d (%s) restored, %zu datagrams queued", pid, fd, desc, k->n_queue);
+	return r;
+}
+
 static int set_int(int s, int level, int name, int v)
 {
 	return setsockopt(s, level, name, &v, sizeof(v)) < 0 ? -errno : 0;
@@ -501,6 +688,8 @@ int skinet_open(struct restore_ctx *c, struct restore_task *t, int fd, const Fil
 	for (size_t i = 0; sr && i < sr->nr_made; i++)
 		if (sr->made[i].d == d && sr->made[i].fd >= 0)
 			return TAKE_FD(sr->made[i].fd);
+	if (k->proto == IPPROTO_UDP)
+		return open_udp(t->pid, fd, d, base);
 	if (k->state == ISK_ESTABLISHED) {
 		if (k->pending_client) {
 			pr_err("pid %d: fd %d (%s): the client of a connection not accepted yet, but its "

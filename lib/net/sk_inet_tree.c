@@ -331,7 +331,7 @@ int skinet_dump_tree(struct dump_ctx *c, struct dstate **tasks, size_t n)
 		struct isk *u = sd->sk[i], *p;
 		InetSk *k = u->pb;
 		char desc[200];
-		if (k->state != ISK_ESTABLISHED || k->pending_client)
+		if (k->proto != IPPROTO_TCP || k->state != ISK_ESTABLISHED || k->pending_client)
 			continue;
 		p = find_conn(sd, k->family, &k->dst_addr, k->dst_port, &k->src_addr, k->src_port);
 		if (p) {

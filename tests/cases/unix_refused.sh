@@ -1,7 +1,7 @@
 # Sockets crest refuses, each with a message naming the pid, the fd, the
 # socket and the reason, the process left running untouched (its check
 # passes after the failed dump):
-#   inet    an AF_INET socket: "not supported yet", naming the family;
+#   inet    an AF_INET raw socket: "not supported yet", naming the family;
 #   rights  a unix socket with a file descriptor queued in it (SCM_RIGHTS);
 #   peer    a socketpair end whose other end is held by the parent, outside
 #           the dumped tree (only the child is dumped);
@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 
 	t_init(argc, argv);
 	if (!strcmp(mode, "inet")) {
-		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);   /* TCP and UDP are restored */
 	} else if (!strcmp(mode, "rights")) {
 		int nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		char c[CMSG_SPACE(sizeof(int))];
