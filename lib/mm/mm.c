@@ -26,6 +26,7 @@
 #include "track.h"
 #include "shmem.h"
 #include "fs/ghost.h"
+#include "ns/ns.h"
 #include "util/util.h"
 
 
@@ -125,6 +126,8 @@ static int parse_smaps(struct dump_task *t, struct dump_mm *d, const struct trac
 				cur->kind = VMA_KIND__VMA_VVAR_VCLOCK;
 			else if (!strcmp(path, "[vsyscall]"))
 				cur->kind = VMA_KIND__VMA_VSYSCALL;
+			else if (!strncmp(path, "/SYSV", 5) && perms[3] == 's')
+				cur->kind = VMA_KIND__VMA_SYSV_SHM;   /* (inode: the segment's id, may be 0) */
 			else if (ino == 0)
 				cur->kind = perms[3] == 's' ? VMA_KIND__VMA_ANON_SHARED : VMA_KIND__VMA_ANON_PRIVATE;
 			else if (!strncmp(path, "/dev/zero", 9) && perms[3] == 's')
@@ -226,6 +229,38 @@ static int check_file_vma(struct dump_ctx *c, struct dump_task *t, Vma *v)
 		       t->pid, (unsigned long)v->start, (unsigned long)v->end, v->path);
 		return -ENOTSUP;
 	}
+	return 0;
+}
+
+/* An attached SysV segment: its data is the ipc namespace's (ns/ipc.c); the
+ * mapping is attached again at restore (whole segments only). */
+static int check_sysv_vma(struct dump_ctx *c, struct dump_task *t, Vma *v)
+{
+	char proc[96];
+	struct stat st;
+
+	if (!ns_dump_task_ns(c, t->pid, NSK_IPC)) {
+		pr_err("pid %d: memory %#lx-%#lx is the SysV shared memory segment %llu of crest's own ipc "
+		       "namespace: not supported (its other users would be out of the dump); run the "
+		       "program in an ipc namespace of its own (unshare --ipc)", t->pid,
+		       (unsigned long)v->start, (unsigned long)v->end, (unsigned long long)v->ino);
+		return -ENOTSUP;
+	}
+	snprintf(proc, sizeof(proc), "/proc/%d/map_files/%lx-%lx", t->pid, (unsigned long)v->start,
+		 (unsigned long)v->end);
+	if (stat(proc, &st) < 0)
+		return pr_errno(-errno, "pid %d: SysV segment at %#lx-%#lx: stat", t->pid,
+				(unsigned long)v->start, (unsigned long)v->end);
+	if (v->pgoff || v->end - v->start != PAGE_ALIGN_UP((uint64_t)st.st_size)) {
+		pr_err("pid %d: memory %#lx-%#lx is a part of SysV segment %llu (%llu bytes, offset %llu): "
+		       "only whole attached segments are supported (not one partly unmapped or "
+		       "mprotect'ed)", t->pid, (unsigned long)v->start, (unsigned long)v->end,
+		       (unsigned long long)v->ino, (unsigned long long)st.st_size,
+		       (unsigned long long)v->pgoff);
+		return -ENOTSUP;
+	}
+	v->has_sysv_shmid = true;
+	v->sysv_shmid = (int32_t)v->ino;
 	return 0;
 }
 
@@ -360,6 +395,9 @@ int mm_dump(struct dump_ctx *c, struct dump_task *t)
 		case VMA_KIND__VMA_FILE_PRIVATE:
 		case VMA_KIND__VMA_FILE_SHARED:
 			r = check_file_vma(c, t, v);
+			break;
+		case VMA_KIND__VMA_SYSV_SHM:
+			r = check_sysv_vma(c, t, v);
 			break;
 		case VMA_KIND__VMA_ANON_SHARED:
 		case VMA_KIND__VMA_MEMFD:

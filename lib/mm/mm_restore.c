@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/prctl.h>
@@ -123,6 +124,11 @@ int mm_load(struct restore_ctx *c, struct restore_task *t, struct mm_restore **o
 			if (r < 0)
 				goto err;
 			m->vma_fd[i] = m->nr_tmp++;
+		}
+		if (v->kind == VMA_KIND__VMA_SYSV_SHM && !v->has_sysv_shmid) {
+			pr_err("image mm-%d.img is corrupt: SysV mapping without its segment id", t->pid);
+			r = -EBADMSG;
+			goto err;
 		}
 		if ((v->kind == VMA_KIND__VMA_ANON_SHARED || v->kind == VMA_KIND__VMA_MEMFD) &&
 		    (!v->has_shmid || !shmem_restore_has(t, v->shmid))) {
@@ -429,6 +435,28 @@ static const struct {
 	{ CREST_MADV_SEQ, MADV_SEQUENTIAL },       { CREST_MADV_RANDOM, MADV_RANDOM },
 };
 
+/* An attached SysV segment: attached again at its address (the task is in
+ * its ipc namespace, where ns/ipc.c made the segment at its id). */
+static int map_sysv(struct tracee *t, struct restore_task *rt, const Vma *v, bool *wprot)
+{
+	unsigned flags = (v->prot & PROT_WRITE ? 0 : SHM_RDONLY) | (v->prot & PROT_EXEC ? SHM_EXEC : 0);
+	unsigned got = PROT_READ | (v->prot & PROT_WRITE) | (v->prot & PROT_EXEC);
+	long r = INJ(t, "shmat", __NR_shmat, v->sysv_shmid, v->start, flags);
+
+	if (!INJ_OK(r)) {
+		pr_err("pid %d: could not attach SysV segment %d at %#lx again", rt->pid, v->sysv_shmid,
+		       (unsigned long)v->start);
+		return (int)r;
+	}
+	if ((unsigned long)r != v->start) {
+		pr_err("pid %d: SysV segment %d attached at %#lx, not %#lx", rt->pid, v->sysv_shmid, r,
+		       (unsigned long)v->start);
+		return -EFAULT;
+	}
+	*wprot = got != v->prot;   /* finish_vmas mprotects it back */
+	return 0;
+}
+
 static int map_vmas(struct tracee *t, struct restore_task *rt, struct mm_restore *m, bool *wprot)
 {
 	for (size_t i = 0; i < m->mm->n_vmas; i++) {
@@ -456,6 +484,11 @@ static int map_vmas(struct tracee *t, struct restore_task *rt, struct mm_restore
 			fd = shmem_restore_fd(rt, v->shmid);
 			off = v->pgoff;
 			break;
+		case VMA_KIND__VMA_SYSV_SHM:
+			r = map_sysv(t, rt, v, &wprot[i]);
+			if (r < 0)
+				return (int)r;
+			continue;
 		default:
 			continue;
 		}

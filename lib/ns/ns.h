@@ -92,8 +92,7 @@ struct ns_kind_ops {
 };
 
 extern const struct ns_kind_ops mnt_ns_ops __attribute__((weak));
-extern const struct ns_kind_ops uts_ns_ops, time_ns_ops;
-extern const struct ns_kind_ops ipc_ns_ops __attribute__((weak)), net_ns_ops __attribute__((weak));
+extern const struct ns_kind_ops uts_ns_ops, time_ns_ops, net_ns_ops, ipc_ns_ops;
 
 /* "mnt", "uts", ... (the /proc/PID/ns/ names) */
 const char *ns_kind_name(enum ns_kind k);
