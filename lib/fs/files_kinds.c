@@ -40,6 +40,7 @@ const char *files_kind_name(FilesKind k)
 	case FILES_KIND__FILES_SHELL_TTY: return "shell terminal";
 	case FILES_KIND__FILES_MEMFD: return "memfd";
 	case FILES_KIND__FILES_GHOST: return "file without a name";
+	case FILES_KIND__FILES_FIFO: return "named FIFO";
 	case FILES_KIND__FILES_UNIXSK: return "unix socket";
 	case FILES_KIND__FILES_PTY_MASTER: return "pty master";
 	case FILES_KIND__FILES_PTY_SLAVE: return "pty slave";
@@ -132,6 +133,32 @@ static int classify_ghost(struct dump_ctx *c, struct dstate *s, struct dfile *f,
 	return 0;
 }
 
+/* A named FIFO opened by path: the FIFO (buffered bytes, size) is kept once
+ * for the tree by ghost.c, which opens it again at restore and holds it
+ * while every task opens its own descriptions of it. */
+static int classify_fifo(struct dump_ctx *c, struct dstate *s, struct dfile *f, const char *link,
+			 const struct stat *st)
+{
+	char proc[64], what[32];
+	uint32_t id;
+	int r = check_path(s->pid, f->fd, link, st, false);
+
+	if (r < 0)
+		return r;
+	snprintf(proc, sizeof(proc), "/proc/%d/fd/%d", s->pid, f->fd);
+	snprintf(what, sizeof(what), "fd %d", f->fd);
+	r = ghost_dump_fifo(c, s->t, what, proc, link, &id);
+	if (r < 0)
+		return r;
+	f->pb.kind = FILES_KIND__FILES_FIFO;
+	f->pb.has_ghost_id = true;
+	f->pb.ghost_id = id;
+	f->pb.path = strdup(link);
+	if (!f->pb.path)
+		return pr_errno(-ENOMEM, "pid %d: fd %d", s->pid, f->fd);
+	return 0;
+}
+
 /* Fill in a new description for task fd `fd` (f->lfd, dev, ino set). */
 int files_classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const char *link,
 		   const struct stat *st)
@@ -197,8 +224,7 @@ int files_classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const 
 	} else if (S_ISFIFO(st->st_mode) && !strncmp(link, "pipe:[", 6)) {
 		f->pb.kind = FILES_KIND__FILES_PIPE;
 	} else if (S_ISFIFO(st->st_mode)) {
-		pr_err("pid %d: fd %d is the named FIFO %s: not supported yet", pid, fd, link);
-		return -ENOTSUP;
+		return classify_fifo(c, s, f, link, st);   /* ghost.c keeps it */
 	} else if (S_ISSOCK(st->st_mode)) {
 		if (skinet_is_inet(f->lfd))
 			return skinet_classify(c, s, f, link, st);  /* sk_inet.c */
@@ -255,11 +281,12 @@ bool files_desc_consistent(struct restore_ctx *c, struct restore_task *t, const 
 	if (d->kind == FILES_KIND__FILES_PTY_MASTER || d->kind == FILES_KIND__FILES_PTY_SLAVE)
 		return tty_desc_consistent(c, d);       /* tty.c */
 	if ((unsigned)d->kind > FILES_KIND__FILES_UNIXSK && d->kind != FILES_KIND__FILES_GHOST &&
-	    d->kind != FILES_KIND__FILES_INETSK && !anonfd_kind(d->kind))
+	    d->kind != FILES_KIND__FILES_INETSK && d->kind != FILES_KIND__FILES_FIFO &&
+	    !anonfd_kind(d->kind))
 		return false;
 	if (d->kind == FILES_KIND__FILES_INETSK && !d->inetsk)
 		return false;
-	if (d->kind == FILES_KIND__FILES_GHOST &&
+	if ((d->kind == FILES_KIND__FILES_GHOST || d->kind == FILES_KIND__FILES_FIFO) &&
 	    (!d->has_ghost_id || !ghost_restore_has(c, d->ghost_id)))
 		return false;
 	if (d->kind == FILES_KIND__FILES_MEMFD &&
@@ -462,6 +489,7 @@ int files_open_desc(struct restore_ctx *c, struct restore_task *t, const FilesDe
 	case FILES_KIND__FILES_MEMFD:
 		return open_memfd(t, fd, d, base);
 	case FILES_KIND__FILES_GHOST:
+	case FILES_KIND__FILES_FIFO:
 		return open_ghost(c, t, fd, d, base);
 	case FILES_KIND__FILES_UNIXSK:
 		return skunix_open(c, t, fd, d);

@@ -387,12 +387,20 @@ static int make_remap(struct dump_ctx *c, struct dump_task *t, const char *what,
 }
 
 static int fill_obj(struct dump_ctx *c, struct dump_task *t, const char *what, const char *link, int fd,
-		    const struct stat *st, GhostObj *g)
+		    const struct stat *st, GhostObj *g, bool named)
 {
 	char a[32], b[32];
 	uint64_t data = 0;
 	int r;
 
+	if (named) {
+		if (!S_ISFIFO(st->st_mode)) {
+			pr_err("pid %d: %s (%s): not a FIFO", t->pid, what, link);
+			return -EINVAL;
+		}
+		g->kind = GHOST_KIND__GHOST_NAMED_FIFO;
+		return save_fifo(t->pid, what, link, fd, g);
+	}
 	if (S_ISREG(st->st_mode) && st->st_nlink > 0) {
 		g->kind = GHOST_KIND__GHOST_REMAP;
 		return make_remap(c, t, what, link, fd, st, g);
@@ -429,8 +437,8 @@ static int fill_obj(struct dump_ctx *c, struct dump_task *t, const char *what, c
 	return r;
 }
 
-int ghost_dump_add(struct dump_ctx *c, struct dump_task *t, const char *what, const char *proc_path,
-		   const char *link, uint32_t *id)
+static int dump_add(struct dump_ctx *c, struct dump_task *t, const char *what, const char *proc_path,
+		    const char *link, bool named, uint32_t *id)
 {
 	struct ghost_dump *d = dump_state(c);
 	_cleanup_close_ int fd = -1;
@@ -441,7 +449,7 @@ int ghost_dump_add(struct dump_ctx *c, struct dump_task *t, const char *what, co
 
 	if (!d)
 		return -ENOMEM;
-	if (!ghost_link_deleted(link)) {
+	if (!named && !ghost_link_deleted(link)) {
 		pr_err("pid %d: %s (%s): not a deleted file", t->pid, what, link);
 		return -EINVAL;
 	}
@@ -470,7 +478,7 @@ int ghost_dump_add(struct dump_ctx *c, struct dump_task *t, const char *what, co
 	ghost_obj__init(g);
 	d->objs[d->nr++] = g;   /* from here on ghost_dump_free owns it */
 	g->id = (uint32_t)(d->nr - 1);
-	l = strlen(link) - DEL_LEN;
+	l = strlen(link) - (named ? 0 : DEL_LEN);
 	g->path = strndup(link, l);
 	if (!g->path)
 		return -ENOMEM;
@@ -482,12 +490,24 @@ int ghost_dump_add(struct dump_ctx *c, struct dump_task *t, const char *what, co
 	g->has_atime_ns = g->has_mtime_ns = true;
 	g->atime_ns = ts_ns(&st.st_atim);
 	g->mtime_ns = ts_ns(&st.st_mtim);
-	r = fill_obj(c, t, what, link, fd, &st, g);
+	r = fill_obj(c, t, what, link, fd, &st, g, named);
 	if (r < 0)
 		return r;
 	*id = g->id;
 	pr_info("pid %d: %s (%s): %s kept as ghost %u", t->pid, what, link, ghost_kind_name(g->kind), g->id);
 	return 0;
+}
+
+int ghost_dump_add(struct dump_ctx *c, struct dump_task *t, const char *what, const char *proc_path,
+		   const char *link, uint32_t *id)
+{
+	return dump_add(c, t, what, proc_path, link, false, id);
+}
+
+int ghost_dump_fifo(struct dump_ctx *c, struct dump_task *t, const char *what, const char *proc_path,
+		    const char *link, uint32_t *id)
+{
+	return dump_add(c, t, what, proc_path, link, true, id);
 }
 
 int ghost_dump_write(struct dump_ctx *c)

@@ -32,6 +32,12 @@ bool ghost_needed(const char *link, const struct stat *st);
  * in ghost.img.  0 or -errno (logged). */
 int ghost_dump_add(struct dump_ctx *c, struct dump_task *t, const char *what, const char *proc_path,
 		   const char *link, uint32_t *id);
+/* Dump: the same for a named FIFO the task opened by path (link, still
+ * there): kept once per inode with its buffered bytes and size, opened at
+ * its path again by crest at restore, held until the tasks have their own
+ * descriptions of it (ghost_open). */
+int ghost_dump_fifo(struct dump_ctx *c, struct dump_task *t, const char *what, const char *proc_path,
+		    const char *link, uint32_t *id);
 /* After every task: write ghost.img (fault step "dump-after-remap"). */
 int ghost_dump_write(struct dump_ctx *c);
 /* End of the dump: on failure (!ok) every remap link made is removed. */

@@ -20,6 +20,7 @@ static inline const char *ghost_kind_name(int k)
 	case GHOST_KIND__GHOST_DIR: return "deleted directory";
 	case GHOST_KIND__GHOST_FIFO: return "deleted FIFO";
 	case GHOST_KIND__GHOST_REMAP: return "renamed-over file";
+	case GHOST_KIND__GHOST_NAMED_FIFO: return "named FIFO";
 	default: return "?";
 	}
 }

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
@@ -110,7 +111,7 @@ int ghost_load(struct restore_ctx *c)
 	for (size_t i = 0; i < s->img->n_objs; i++) {
 		GhostObj *g = s->img->objs[i];
 		const char *b = g->path ? strrchr(g->path, '/') : NULL;
-		if (g->id != i || (unsigned)g->kind > GHOST_KIND__GHOST_REMAP || !b || !b[1] ||
+		if (g->id != i || (unsigned)g->kind > GHOST_KIND__GHOST_NAMED_FIFO || !b || !b[1] ||
 		    !strcmp(b, "/.") || !strcmp(b, "/..") || g->path[0] != '/' || (g->n_extents & 1) ||
 		    (g->kind == GHOST_KIND__GHOST_REMAP && (!g->remap_path || g->remap_path[0] != '/'))) {
 			pr_err("image ghost.img is corrupt: object %zu is inconsistent", i);
@@ -143,15 +144,49 @@ static int fill_data(struct restore_ctx *c, const GhostObj *g, int fd)
 static int fill_fifo(const GhostObj *g, int fd)
 {
 	int r;
-	if (g->has_fifo_size && fcntl(fd, F_GETPIPE_SZ) < (int)g->fifo_size &&
+	if (g->has_fifo_size && fcntl(fd, F_GETPIPE_SZ) != (int)g->fifo_size &&
 	    fcntl(fd, F_SETPIPE_SZ, g->fifo_size) < 0)
-		return pr_errno(-errno, "deleted FIFO %s: cannot set its size to %u bytes (limit: "
-				"/proc/sys/fs/pipe-max-size)", g->path, g->fifo_size);
+		return pr_errno(-errno, "%s %s: cannot set its size to %u bytes (limit: "
+				"/proc/sys/fs/pipe-max-size)", ghost_kind_name(g->kind), g->path, g->fifo_size);
 	if (!g->has_fifo_data || !g->fifo_data.len)
 		return 0;
 	r = write_full(fd, g->fifo_data.data, g->fifo_data.len);
 	if (r < 0)
-		return pr_errno(r, "deleted FIFO %s: refilling its %zu bytes", g->path, g->fifo_data.len);
+		return pr_errno(r, "%s %s: refilling its %zu bytes", ghost_kind_name(g->kind), g->path,
+				g->fifo_data.len);
+	return 0;
+}
+
+/* A named FIFO: opened again at its path (read-write: never blocks, and
+ * holds both ends while the tasks open theirs), checked, refilled. */
+static int open_named_fifo(const GhostObj *g, int *out)
+{
+	_cleanup_close_ int fd = open_nofollow(AT_FDCWD, g->path, O_RDWR | O_NONBLOCK);
+	struct stat st;
+	int avail = 0, r;
+
+	if (fd < 0)
+		return pr_errno(-errno, "named FIFO %s: cannot open it again; restore needs it at the "
+				"same path", g->path);
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if (!S_ISFIFO(st.st_mode) || st.st_dev != g->dev || st.st_ino != g->ino) {
+		pr_err("named FIFO %s: the path leads to another file than at dump time (inode %llu, was "
+		       "%llu); restore needs the same FIFO", g->path, (unsigned long long)st.st_ino,
+		       (unsigned long long)g->ino);
+		return -ESTALE;
+	}
+	if (ioctl(fd, FIONREAD, &avail) == 0 && avail > 0) {
+		pr_err("named FIFO %s holds %d bytes already: another process has it open and wrote "
+		       "them; restore would mix them with the dumped ones", g->path, avail);
+		return -EBUSY;
+	}
+	r = fill_fifo(g, fd);
+	if (r < 0)
+		return r;
+	pr_info("named FIFO %s opened again, %zu bytes refilled", g->path,
+		g->has_fifo_data ? g->fifo_data.len : 0);
+	*out = TAKE_FD(fd);
 	return 0;
 }
 
@@ -362,6 +397,10 @@ static int materialize(struct restore_ctx *c, const GhostObj *g, int *out)
 
 	if (!m)
 		return -ENOMEM;
+	if (g->kind == GHOST_KIND__GHOST_NAMED_FIFO) {
+		free(m);
+		return open_named_fifo(g, out);
+	}
 	dir = strndup(g->path, (size_t)(base - g->path));
 	if (!dir) {
 		free(m);
