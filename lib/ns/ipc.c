@@ -13,13 +13,17 @@
  * again by mm_restore.c (injected shmat at the same address: the mapping
  * is the segment, shared as before); one marked for removal (IPC_RMID
  * while attached) is removed again once every task has attached it
- * (ipc_finish).  Not restored: POSIX mqueues, semaphore undo values (adj)
- * and the times/pids of the last operations; cuid/cgid become root's.
+ * (ipc_finish).  POSIX message queues are refused by name.  Not restored:
+ * semaphore undo values (adj) and the times/pids of the last operations;
+ * cuid/cgid become root's.
  */
+#include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ipc.h>
+#include <sys/mount.h>
 #include <sys/msg.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
@@ -248,6 +252,33 @@ static void ipc_dump_state_free(struct ipc_dump *d)
 	free(d->msq);
 }
 
+/* POSIX message queues live in the namespace too: look at a mqueue mount of
+ * it, made in a private mount namespace of this child (not propagated). */
+static int check_mqueues(const struct ns_dump_one *ns)
+{
+	DIR *d;
+	struct dirent *de;
+	int r = 0;
+
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("mqueue", "/tmp", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
+		return pr_errno(-errno, "pid %d: cannot look for POSIX message queues in its ipc namespace "
+				"(a private mqueue mount)", ns->pid);
+	d = opendir("/tmp");
+	if (!d)
+		return pr_errno(-errno, "pid %d: listing the POSIX message queues of its ipc namespace", ns->pid);
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.') {
+			pr_err("pid %d: its ipc namespace has the POSIX message queue /%s: POSIX message "
+			       "queues are not supported yet (SysV ones are); remove it (mq_unlink) before "
+			       "the dump", ns->pid, de->d_name);
+			r = -ENOTSUP;
+			break;
+		}
+	closedir(d);
+	return r;
+}
+
 /* in a child of crest inside the namespace */
 static int read_ipc(struct dump_ctx *c, const struct ns_dump_one *ns, void *arg, uint8_t **out, size_t *len)
 {
@@ -260,6 +291,8 @@ static int read_ipc(struct dump_ctx *c, const struct ns_dump_one *ns, void *arg,
 		r = dump_msq(ns, &d);
 	if (r == 0)
 		r = dump_sysctls(ns, &d);
+	if (r == 0)
+		r = check_mqueues(ns);   /* (last: it leaves crest's mount namespace) */
 	if (r == 0) {
 		d.n.shm = d.shm;
 		d.n.sem = d.sem;

@@ -5,7 +5,8 @@
 # Dumped, restored twice with --pidfile: the program checks everything from
 # inside; from outside, the three tasks share their uts/ipc/net namespaces,
 # which are not crest's, the pidfile holds the root's pid and crest's
-# hostname is untouched.  (Sourced by tests/run.)
+# hostname is untouched.  A restore failing at its last step leaves no
+# process and no namespace.  (Sourced by tests/run.)
 t_need_bin ns_container
 children() { local c; c=$(cat /proc/$1/task/$1/children 2>/dev/null); echo $c; }
 nslinks() { local k; for k in uts ipc net; do readlink /proc/$1/ns/$k; done | tr '\n' ' '; }
@@ -29,6 +30,25 @@ wait_gone "$KID" "$GONE_TIMEOUT" || fail "pid $KID still exists after the dump"
 [ -s "$IMG/ns.img" ] || fail "no ns.img in the images"
 "$CREST" show "$IMG" | grep -q 'hostname: "crest-ct"' || fail "crest show does not print the hostname"
 "$CREST" show --json "$IMG" | grep -q '"NS_IPC"' || fail "crest show --json does not print the ipc namespace"
+# a failed restore leaves no process and no namespace behind: nothing on
+# the machine is in a uts namespace named crest-ct
+ct_left() {
+	local p l own_uts
+	own_uts=$(readlink /proc/self/ns/uts)
+	for p in /proc/[0-9]*; do
+		l=$(readlink "$p/ns/uts" 2>/dev/null) || continue
+		[ "$l" = "$own_uts" ] && continue
+		[ "$(nsenter -t "${p#/proc/}" -u hostname 2>/dev/null)" = crest-ct ] && echo "${p#/proc/}"
+	done
+}
+[ -z "$(ct_left)" ] || fail "a process is left in the container's uts namespace after the dump: $(ct_left)"
+FAULT=restore-before-resume t_restore
+[ "$RC" = 0 ] && fail "the restore with CREST_FAULT=restore-before-resume succeeded"
+for p in $PID $INIT $KID; do
+	wait_gone "$p" "$GONE_TIMEOUT" || fail "pid $p exists after the failed restore"
+done
+left=$(ct_left)
+[ -z "$left" ] || fail "the failed restore left processes in the container's uts namespace: $left"
 for round in 1 2; do
 	rm -f "$TDIR/ct.pid"
 	t_expect_restore_ok --pidfile "$TDIR/ct.pid"
