@@ -27,6 +27,9 @@
 
 #include "util/compat.h"
 #include "crest.h"
+#include "net/netlock.h"
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include "util/log.h"
 #include "util/util.h"
 
@@ -657,6 +660,21 @@ static void check_anonfd(struct check *c)
 	report(c, ok, false, "kcmp KCMP_EPOLL_TFD", "dump epoll instances (checks each registration)", why);
 }
 
+/* TCP connections (net/sk_inet*.c) and a network lock left behind */
+static void check_net(struct check *c)
+{
+	char why[WHY_LEN] = "";
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	bool ok = s >= 0 && setsockopt(s, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one)) == 0;
+
+	if (!ok)
+		SET_WHY(why, "TCP_REPAIR: %s (needs CAP_NET_ADMIN)", strerror(errno));
+	if (s >= 0)
+		close(s);
+	report(c, ok, false, "TCP_REPAIR", "dump and restore established TCP connections", why);
+	netlock_report(c->out);
+}
+
 int crest_check(const struct crest_opts *o, FILE *out)
 {
 	struct crest_opts def = { .verbosity = CREST_LOG_WARN };
@@ -676,6 +694,7 @@ int crest_check(const struct crest_opts *o, FILE *out)
 	check_soft_dirty(&c);
 	check_misc(&c);
 	check_anonfd(&c);
+	check_net(&c);
 
 	if (c.n_missing_required) {
 		fprintf(out, "crest cannot checkpoint/restore here: missing %s\n", c.missing);

@@ -599,6 +599,12 @@ static int files_inject(struct restore_ctx *c, struct restore_task *t)
 	return locks_inject_posix(t, s->img, s->first_fd);   /* locks.c */
 }
 
+static void files_restore_fini(struct restore_ctx *c)
+{
+	skunix_restore_fini(c);
+	skinet_restore_fini(c);     /* the network lock goes */
+}
+
 const struct crest_module files_module = {
 	.name = "files",
 	.dump = files_dump,
@@ -609,5 +615,5 @@ const struct crest_module files_module = {
 	.max_fd = files_max_fd,
 	.free = files_free,
 	.dump_fini = fshare_dump_fini,
-	.restore_fini = skunix_restore_fini,
+	.restore_fini = files_restore_fini,
 };

@@ -18,6 +18,7 @@
 #include "ghost.h"
 #include "ghost_priv.h"
 #include "image/image.h"
+#include "net/netlock.h"
 #include "util/log.h"
 #include "util/util.h"
 
@@ -519,6 +520,8 @@ int crest_gc(const struct crest_opts *o)
 	}
 	/* a pre-dump's memory tracking, if it still runs (mm/track.c) */
 	r = track_gc(dirfd, o->images_dir);
+	if (r == 0)
+		r = netlock_release(dirfd, "crest gc");   /* net/netlock.c */
 	if (r < 0)
 		goto out;
 	r = img_read(dirfd, "ghost.img", &ghost_objs__descriptor, (ProtobufCMessage **)&img, true);

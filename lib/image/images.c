@@ -16,6 +16,7 @@
 #include "pstree.pb-c.h"
 #include "ghost.pb-c.h"
 #include "sk-unix.pb-c.h"
+#include "sk-inet.pb-c.h"
 #include "seccomp.pb-c.h"
 #include "tty.pb-c.h"
 #include "ns.pb-c.h"
@@ -39,6 +40,7 @@ static const struct {
 	{ "pstree.", &pstree__descriptor },
 	{ "ghost.", &ghost_objs__descriptor },
 	{ "sk-unix.", &unix_sks__descriptor },
+	{ "netlock.", &net_lock__descriptor },
 	{ "seccomp-", &seccomp__descriptor },
 	{ "tty.", &ttys__descriptor },
 	{ "ns.", &namespaces__descriptor },

@@ -732,6 +732,21 @@ static int add_socket(struct dump_ctx *c, struct skinet_dump *sd, struct dstate 
 	r = dump_opts(k, f->lfd, pid, fd, desc);
 	if (r < 0)
 		return r;
+	if (k->state == ISK_ESTABLISHED && c->o->tcp_established) {
+		/* its peer may be outside: nothing it sends may be lost (acked
+		 * here after the read) or answered with a reset later */
+		uint64_t own = 0;
+		if (ns_ino("/proc/thread-self/ns/net", &own) < 0 || own != sd->ns[nsi].ino) {
+			pr_err("pid %d: fd %d is %s, a connection in another net namespace than crest's: "
+			       "--tcp-established cannot lock it yet", pid, fd, desc);
+			return -ENOTSUP;
+		}
+		r = netlock_add(&sd->lock, k->family, k->src_addr.data, k->src_port, k->dst_addr.data,
+				k->dst_port);
+		if (r < 0)
+			return r;
+		k->has_locked = k->locked = true;
+	}
 	if (k->state == ISK_ESTABLISHED) {
 		r = dump_tcp_conn(u, u->lfd, pid, fd, desc);
 		if (r < 0)

@@ -49,5 +49,8 @@ void skinet_prepare_end(struct restore_ctx *c, struct restore_task *t);
 /* .prepare2 (every task prepared: both ends of every connection exist):
  * connections leave repair mode and send their queued data. */
 int skinet_prepare2(struct restore_ctx *c, struct restore_task *t);
+/* End of a restore (crest; done or failed): the network lock of the image
+ * goes (netlock.c). */
+void skinet_restore_fini(struct restore_ctx *c);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "netlock.h"
 #include "sk_inet_priv.h"
 
 struct ind {                    /* one inet socket of a net namespace (inet_diag) */
@@ -38,6 +39,7 @@ struct isk {                    /* one inet socket of the tree */
 };
 
 struct skinet_dump {
+	struct netlock lock;        /* netlock.c: connections with outside peers */
 	struct ind_ns *ns;
 	size_t nr_ns;
 	struct isk **sk;

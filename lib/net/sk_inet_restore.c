@@ -38,6 +38,7 @@
 #include "fs/files_priv.h"
 #include "util/log.h"
 #include "sk_inet.h"
+#include "netlock.h"
 #include "sk_inet_priv.h"
 #include "core/task.h"
 #include "util/util.h"
@@ -755,4 +756,11 @@ int skinet_prepare2(struct restore_ctx *c, struct restore_task *t)
 		c->skinet = NULL;
 	}
 	return 0;
+}
+
+void skinet_restore_fini(struct restore_ctx *c)
+{
+	netlock_release(c->dirfd, "the restore is over");
+	free(c->skinet);
+	c->skinet = NULL;
 }

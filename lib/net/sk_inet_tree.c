@@ -349,7 +349,7 @@ int skinet_dump_tree(struct dump_ctx *c, struct dstate **tasks, size_t n)
 		pr_info("pid %d: fd %d is %s, a connection with a peer outside the tree "
 			"(--tcp-established)", u->pid, u->fd, desc);
 	}
-	return 0;
+	return netlock_write(&sd->lock, c->dirfd);
 }
 
 /* ------------------------------------------------------- end of the dump */
@@ -465,6 +465,7 @@ void skinet_dump_done(struct dump_ctx *c, bool killed)
 				       isk_what(u->pb, desc, sizeof(desc)), strerror(errno));
 		}
 	}
+	netlock_drop(&sd->lock, killed);    /* after the put-back: a kept tree's lock goes */
 	for (size_t i = 0; i < sd->n; i++)
 		isk_free(sd->sk[i]);
 	for (size_t i = 0; i < sd->nr_ns; i++)

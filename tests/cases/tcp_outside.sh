@@ -5,10 +5,12 @@
 #    outside), then, once the server took it, on the established one
 #    (naming --tcp-established); the tree runs on and the client's
 #    connection still works after each refusal;
-#  - with --tcp-established the dump succeeds and the restored server goes
-#    on with the same connection: the client (which stayed quiet meanwhile)
-#    is answered over it, byte-exact.  One restore only: killing the
-#    restored server closes the connection for real.
+#  - with --tcp-established the dump succeeds, and the network lock (an
+#    nftables table, `crest check` lists it) keeps the connection: what the
+#    client sends while the server is away is dropped, not answered with a
+#    reset, and the restored server answers it over the same connection,
+#    byte-exact; the lock is gone after the restore.  One restore only:
+#    killing the restored server closes the connection for real.
 # (Sourced by tests/run.)
 command -v python3 >/dev/null || fail "python3 not installed"
 cat > "$TDIR/client.py" <<'PY'
@@ -107,7 +109,17 @@ t_expect_running "after the refused dump"
 client_round echo 2
 
 t_dump_and_gone --tcp-established
+# the network lock holds: what the client sends now is dropped (it
+# retransmits) instead of being answered with a reset
+"$CREST" check > "$TDIR/check.out" 2>&1
+grep -q "network lock: table inet crest_lock_" "$TDIR/check.out" ||
+	fail "no network lock after the dump: $(grep "network lock" "$TDIR/check.out")"
+: > "$TDIR/client-echo-go-3"
+sleep 0.5
 t_expect_restore_ok
 t_expect_restored "$DUMP_PROGRESS"
 client_round echo 3
 client_round echo 4
+"$CREST" check > "$TDIR/check.out" 2>&1
+grep -q "network lock: no crest lock table present" "$TDIR/check.out" ||
+	fail "the network lock outlived the restore: $(grep "network lock" "$TDIR/check.out")"
