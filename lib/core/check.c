@@ -672,7 +672,10 @@ static void check_net(struct check *c)
 	if (s >= 0)
 		close(s);
 	report(c, ok, false, "TCP_REPAIR", "dump and restore established TCP connections", why);
-	netlock_report(c->out);
+	char locks[WHY_LEN * 2];
+	int n = netlock_count(locks, sizeof(locks));
+	report(c, n == 0, false, "no network lock left", "no crest_lock_ nftables table (net/netlock.c)",
+	       locks);
 }
 
 int crest_check(const struct crest_opts *o, FILE *out)

@@ -167,33 +167,32 @@ int netlock_release(int dirfd, const char *why)
 	return r;
 }
 
-int netlock_report(void *out_)
+int netlock_count(char *why, size_t size)
 {
-	FILE *out = out_;
 	struct nft_ctx *n = nft_ctx_new(NFT_CTX_DEFAULT);
-	const char *o, *p;
+	const char *p;
+	size_t o = 0;
 	int count = 0;
 
 	if (!n)
 		return -ENOMEM;
+	why[0] = 0;
 	nft_ctx_buffer_output(n);
 	nft_ctx_buffer_error(n);
 	if (nft_run_cmd_from_buffer(n, "list tables inet\n")) {
-		fprintf(out, "  network lock: cannot list the nftables tables (%s)\n",
-			nft_ctx_get_error_buffer(n));
+		snprintf(why, size, "cannot list the nftables tables: %s", nft_ctx_get_error_buffer(n));
 		nft_ctx_free(n);
-		return 0;
+		return -EIO;
 	}
-	o = nft_ctx_get_output_buffer(n);
-	for (p = o; p && (p = strstr(p, LOCK_PREFIX)); p++) {
-		size_t len = strcspn(p, " \n");
-		fprintf(out, "  network lock: table inet %.*s is present (a dumped tree with connections to "
-			"outside peers waits for its restore, or crest was killed); `crest gc -D DIR` of its "
-			"images or `nft delete table inet %.*s` removes it\n", (int)len, p, (int)len, p);
+	for (p = nft_ctx_get_output_buffer(n); p && (p = strstr(p, LOCK_PREFIX)); p++) {
+		int len = (int)strcspn(p, " \n");
+		if (o < size)
+			o += (size_t)snprintf(why + o, size - o, "%stable inet %.*s", count ? ", " : "", len, p);
 		count++;
 	}
-	if (!count)
-		fprintf(out, "  network lock: no crest lock table present\n");
+	if (count && o < size)
+		snprintf(why + o, size - o, " (a dump waits for its restore, or crest was killed: `crest gc -D "
+			 "DIR` or `nft delete table inet NAME`)");
 	nft_ctx_free(n);
 	return count;
 }

@@ -31,7 +31,8 @@ void netlock_drop(struct netlock *l, bool keep);
 /* Remove the lock named in dirfd's netlock.img (restore end, crest gc):
  * 0 when there is none or it is gone. */
 int netlock_release(int dirfd, const char *why);
-/* crest check: the lock tables present (left by dumps); prints to out. */
-int netlock_report(void *out);
+/* crest check: how many crest lock tables are present (left by dumps),
+ * their names in why (-errno if they cannot be listed, why says why). */
+int netlock_count(char *why, size_t size);
 
 #endif
