@@ -9,10 +9,14 @@
  * the task's fd at that number is still the registered file, which
  * kcmp(KCMP_EPOLL_TFD) tells exactly.  When it is not (the program closed or
  * replaced that fd while the file stayed registered through another
- * reference), the description cannot be restored: the refusal is kept with
- * the description and reported if this task is the one that restores it
- * (files_share.c; another task of the tree may hold the same instance with
- * matching fds).
+ * reference, e.g. a dup), another fd of the task that holds the registered
+ * file is looked for (kcmp again) and recorded (via_fd): at restore it is
+ * put at the old number for the EPOLL_CTL_ADD, and what was at that number
+ * (nothing, or the other file) is put back right after.  If no fd of the
+ * task holds it, the description cannot be restored: the refusal is kept
+ * with the description and reported if this task is the one that restores
+ * it (files_share.c; another task of the tree may hold the same instance
+ * with matching fds).
  *
  * Restore: the task that owns the description creates an empty instance
  * in .prepare (other tasks may take it from there in .prepare2) and adds
@@ -25,6 +29,7 @@
  * items report again what is still ready; an edge-triggered item whose
  * file is ready reports it once more after the restore.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <sys/epoll.h>
@@ -73,6 +78,30 @@ static int stale(struct dstate *s, struct dfile *f, int tfd, long kr, int err)
 	return 0;
 }
 
+/* Another fd of the task that is the file registered in slot, or -1. */
+static int find_via(struct dstate *s, int tfd, struct kcmp_epoll_slot *slot)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int via = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", s->pid);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while (via < 0 && (de = readdir(d))) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+		if (de->d_name[0] == '.' || *end || fd == tfd)
+			continue;
+		if (syscall(SYS_kcmp, s->pid, s->pid, KCMP_EPOLL_TFD, fd, slot) == 0)
+			via = (int)fd;
+	}
+	closedir(d);
+	return via;
+}
+
 int epoll_dump(struct dstate *s, struct dfile *f)
 {
 	_cleanup_free_ char *info = NULL;
@@ -115,9 +144,11 @@ int epoll_dump(struct dstate *s, struct dfile *f)
 			return pr_errno(-errno, "pid %d: fd %d (epoll): kcmp(KCMP_EPOLL_TFD) for its "
 					"registration of fd %d; crest needs a kernel with CONFIG_KCMP and "
 					"CONFIG_EPOLL (see `crest check`)", s->pid, f->fd, tfd);
+		int via = -1;
 		if (kr != 0) {
-			r = stale(s, f, tfd, kr, errno);
-			if (r < 0)
+			int err = errno;
+			via = find_via(s, tfd, &slot);
+			if (via < 0 && (r = stale(s, f, tfd, kr, err)) < 0)
 				return r;
 		}
 		if (n == cap) {
@@ -135,6 +166,12 @@ int epoll_dump(struct dstate *s, struct dfile *f)
 		t->has_pos = t->has_ino = true;
 		t->pos = (uint64_t)pos;
 		t->ino = ino;
+		if (via >= 0) {
+			t->has_via_fd = true;
+			t->via_fd = via;
+			pr_debug("pid %d: fd %d (epoll): the file registered as fd %d (closed or replaced "
+				 "since) is fd %d now", s->pid, f->fd, tfd, via);
+		}
 		e->targets[n++] = t;
 		e->n_targets = n;
 		pr_debug("pid %d: fd %d (epoll): fd %d events %#x data %#llx%s", s->pid, f->fd, tfd, ev,
@@ -162,7 +199,7 @@ int epoll_load_check(pid_t pid, const Files *img, const FilesDesc *d)
 	}
 	for (size_t i = 0; i < d->epoll->n_targets; i++) {
 		const EpollTarget *t = d->epoll->targets[i];
-		if (!task_has_fd(img, t->tfd)) {
+		if (t->has_via_fd ? t->tfd < 0 || !task_has_fd(img, t->via_fd) : !task_has_fd(img, t->tfd)) {
 			pr_err("pid %d: files image: epoll description %u watches fd %d, which the task does "
 			       "not have; the image is damaged", pid, d->id, t->tfd);
 			return -EBADMSG;
@@ -181,11 +218,46 @@ int epoll_open(pid_t pid, int fd, const FilesDesc *d)
 	return n;
 }
 
+/* epoll_ctl on t->tfd; for a registration whose number was closed or
+ * replaced, with its file (t->via_fd) put at that number for the while. */
+static int ctl(pid_t pid, int fd, int op, const EpollTarget *t, struct epoll_event *ev)
+{
+	int saved = -1, fdfl, r, e;
+
+	if (!t->has_via_fd)
+		return epoll_ctl(fd, op, t->tfd, ev);
+	fdfl = fcntl(t->tfd, F_GETFD);
+	if (fdfl >= 0 && (saved = fcntl(t->tfd, F_DUPFD_CLOEXEC, 0)) < 0)
+		return -1;
+	if (dup2(t->via_fd, t->tfd) < 0) {
+		e = errno;
+		if (saved >= 0)
+			close(saved);
+		errno = e;
+		return -1;
+	}
+	r = epoll_ctl(fd, op, t->tfd, ev);
+	e = errno;
+	if (saved >= 0) {
+		if (dup3(saved, t->tfd, (fdfl & FD_CLOEXEC) ? O_CLOEXEC : 0) < 0) {
+			pr_errno(-errno, "pid %d: fd %d (epoll): cannot put fd %d back after registering "
+				 "fd %d's file as it", pid, fd, t->tfd, t->via_fd);
+			r = -1;
+			e = EIO;
+		}
+		close(saved);
+	} else {
+		close(t->tfd);
+	}
+	errno = e;
+	return r;
+}
+
 static int add(pid_t pid, int fd, int op, const EpollTarget *t, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.u64 = t->data };
 
-	if (epoll_ctl(fd, op, t->tfd, &ev) < 0)
+	if (ctl(pid, fd, op, t, &ev) < 0)
 		return pr_errno(-errno, "pid %d: fd %d (epoll): cannot %s fd %d (events %#x data %#" PRIx64
 				")", pid, fd, op == EPOLL_CTL_ADD ? "register" : "re-register", t->tfd,
 				events, t->data);
@@ -215,7 +287,7 @@ static int add_disarmed(pid_t pid, int fd, const EpollState *e)
 		if (got)
 			continue;
 		/* not ready for anything: registered again with no event */
-		if (epoll_ctl(fd, EPOLL_CTL_DEL, t->tfd, NULL) < 0)
+		if (ctl(pid, fd, EPOLL_CTL_DEL, t, NULL) < 0)
 			return pr_errno(-errno, "pid %d: fd %d (epoll): EPOLL_CTL_DEL of fd %d", pid, fd, t->tfd);
 		r = add(pid, fd, EPOLL_CTL_ADD, t, t->events);
 		if (r < 0)
