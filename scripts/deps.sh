@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what crest needs to build and test (Debian 12, as root).
 set -euo pipefail
-pkgs=(gcc make bc libprotobuf-c-dev protobuf-c-compiler libxxhash-dev libzstd-dev libmnl-dev libnftables-dev python3 procps util-linux coreutils tmux)
+pkgs=(gcc make bc libprotobuf-c-dev protobuf-c-compiler libxxhash-dev libzstd-dev libmnl-dev libnftables-dev redis-server python3 procps util-linux coreutils tmux)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
