@@ -11,7 +11,7 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -fno-strict-al
            -D_GNU_SOURCE -Iinclude -Ilib -I$(BUILD)/images
 SAN     ?=
 CFLAGS  += $(SAN)
-LDLIBS  := -lprotobuf-c -lxxhash -lzstd -lmnl -lnftables
+LDLIBS  := -lprotobuf-c -lxxhash -lzstd -lmnl -lnftables -larchive
 
 PROTOS  := $(wildcard images/*.proto)
 PB_C    := $(patsubst images/%.proto,$(BUILD)/images/%.pb-c.c,$(PROTOS))

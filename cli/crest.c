@@ -43,6 +43,8 @@ static const char *usage_dump =
 	"      --compress        store the pages zstd-compressed\n"
 	"      --tcp-established keep TCP connections whose peer is outside the tree\n"
 	"                        (restore where the peer can still reach the addresses)\n"
+	"      --external mnt[MOUNTPOINT]:KEY  the mount on MOUNTPOINT (in the tree's\n"
+	"                        mount namespace) is supplied from outside at restore\n"
 	"\n"
 	"The full log is always kept as DIR/dump.log.\n"
 	"Exit status: 0 on success, 1 on failure (the process is left running).\n";
@@ -79,6 +81,9 @@ static const char *usage_restore =
 	"      --pidfile FILE    write the restored root's pid (as crest sees it) to FILE\n"
 	"  -v, --verbose         more messages (-vv: debug)\n"
 	"  -o, --log-file FILE   also write the full log to FILE\n"
+	"      --external mnt[KEY]:HOSTPATH  bind HOSTPATH where the mount dumped\n"
+	"                        with --external mnt[MOUNTPOINT]:KEY was\n"
+	"      --root DIR        the root of the tree's mount namespace is DIR now\n"
 	"\n"
 	"The full log is always kept as DIR/restore.log.\n";
 
@@ -103,7 +108,7 @@ static const char *usage_check =
 
 enum { OPT_PID_WAIT = 1000, OPT_JSON, OPT_GHOST_LIMIT, OPT_LINK_REMAP, OPT_PIDFILE, OPT_PREV, OPT_TRACK_MEM,
        OPT_COMPRESS, OPT_TRACK_TIMEOUT,
-       OPT_TCP_ESTABLISHED };
+       OPT_TCP_ESTABLISHED, OPT_EXTERNAL, OPT_ROOT };
 
 /* "64M", "1G", "4096": bytes, or -1 */
 static long long parse_size(const char *s)
@@ -130,6 +135,7 @@ static long long parse_size(const char *s)
 }
 
 static volatile int cancel_flag;
+static const char **ext;   /* --external values (reachable until exit) */
 
 static void on_cancel(int sig)
 {
@@ -178,6 +184,8 @@ static const struct option long_opts[] = {
 	{ "compress", no_argument, 0, OPT_COMPRESS },
 	{ "track-timeout", required_argument, 0, OPT_TRACK_TIMEOUT },
 	{ "tcp-established", no_argument, 0, OPT_TCP_ESTABLISHED },
+	{ "external", required_argument, 0, OPT_EXTERNAL },
+	{ "root", required_argument, 0, OPT_ROOT },
 	{ "help", no_argument, 0, 'h' },
 	{ 0, 0, 0, 0 },
 };
@@ -270,6 +278,16 @@ int main(int argc, char **argv)
 			break;
 		}
 		case OPT_TCP_ESTABLISHED: o.tcp_established = true; break;
+		case OPT_EXTERNAL: {
+			const char **n = realloc(ext, (o.n_external + 1) * sizeof(*n));
+			if (!n)
+				return 1;
+			ext = n;
+			ext[o.n_external++] = optarg;
+			o.external = ext;
+			break;
+		}
+		case OPT_ROOT: o.root = optarg; break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: return bad_usage(usage);
 		}

@@ -65,6 +65,11 @@ struct crest_opts {
 	/* dump: keep TCP connections whose peer is outside the tree (the
 	 * restore must run where the peer can still reach the addresses) */
 	bool tcp_established;
+	/* --external: dump "mnt[MOUNTPOINT]:KEY" (that mount is supplied from
+	 * outside at restore), restore "mnt[KEY]:HOSTPATH" (it is HOSTPATH now) */
+	const char *const *external;
+	size_t n_external;
+	const char *root;         /* restore --root: the root of the tree's mount namespace */
 };
 
 int crest_dump(const struct crest_opts *o);

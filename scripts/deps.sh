@@ -2,6 +2,7 @@
 # Install what crest needs to build and test (Debian 12, as root).
 set -euo pipefail
 pkgs=(gcc make bc libprotobuf-c-dev protobuf-c-compiler libxxhash-dev libzstd-dev libmnl-dev libnftables-dev redis-server python3 procps util-linux coreutils tmux)
+pkgs+=(libarchive-dev)   # tmpfs content of mount namespaces (lib/ns/mnt_tmpfs.c)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

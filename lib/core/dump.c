@@ -25,6 +25,7 @@
 #include "ns/ns.h"
 #include "pstree.h"
 #include "mm/shmem.h"
+#include "ns/mnt.h"
 #include "fs/ghost.h"
 #include "mm/track.h"
 #include "net/sk_inet.h"
@@ -87,6 +88,10 @@ static int dump_one(struct dump_ctx *c, struct dump_task *t)
 	if (r < 0)
 		return r;
 	r = tracee_prepare_dump(&t->t, 0, 0);
+	if (r < 0)
+		return r;
+	/* its mount namespace first: its files' paths resolve in it (ns/mnt.c) */
+	r = mnt_dump_task_ns(c, t->pid);
 	if (r < 0)
 		return r;
 	r = core_dump(c, t);

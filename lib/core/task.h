@@ -16,6 +16,7 @@
 #include "ptrace.h"
 
 enum {
+	MOD_MNT,     /* mount namespaces of the tree: ns/mnt.c (first: paths resolve in them) */
 	MOD_FILES,   /* fds: files.c */
 	MOD_TTY,     /* pseudo-terminals, controlling terminal: tty.c */
 	MOD_SIG,     /* signals: signals.c */

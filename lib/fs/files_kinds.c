@@ -16,6 +16,7 @@
 #include "files_priv.h"
 #include "anonfd.h"
 #include "util/log.h"
+#include "ns/mnt.h"
 #include "mm/shmem.h"
 #include "ghost.h"
 #include "tty.h"
@@ -52,7 +53,8 @@ const char *files_kind_name(FilesKind k)
 /* ------------------------------------------------------------------ dump */
 
 /* The path must still lead to the object the fd refers to. */
-static int check_path(pid_t pid, int fd, const char *link, const struct stat *st, bool nofollow)
+static int check_path(struct dump_ctx *c, pid_t pid, int fd, int lfd, const char *link, const struct stat *st,
+		      bool nofollow)
 {
 	struct stat pst;
 
@@ -65,8 +67,14 @@ static int check_path(pid_t pid, int fd, const char *link, const struct stat *st
 		       "not supported yet", pid, fd, link);
 		return -ENOTSUP;
 	}
-	if ((nofollow ? lstat(link, &pst) : stat(link, &pst)) < 0 || pst.st_dev != st->st_dev ||
+	/* as the task sees it: in its own mount namespace (ns/mnt.c) */
+	if (mnt_dump_stat(c, pid, link, &pst, nofollow) < 0 || pst.st_dev != st->st_dev ||
 	    pst.st_ino != st->st_ino) {
+		if (mnt_dump_foreign(c, pid)) {
+			char what[32];
+			snprintf(what, sizeof(what), "fd %d", fd);
+			return mnt_dump_unreachable(c, pid, what, link, lfd);
+		}
 		pr_err("pid %d: fd %d (%s): the path no longer leads to the open file (deleted, replaced "
 		       "or in another mount namespace); unlinked/replaced files are not supported yet",
 		       pid, fd, link);
@@ -141,7 +149,7 @@ static int classify_fifo(struct dump_ctx *c, struct dstate *s, struct dfile *f, 
 {
 	char proc[64], what[32];
 	uint32_t id;
-	int r = check_path(s->pid, f->fd, link, st, false);
+	int r = check_path(c, s->pid, f->fd, f->lfd, link, st, false);
 
 	if (r < 0)
 		return r;
@@ -177,13 +185,13 @@ int files_classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const 
 
 	if (flags & O_PATH) {
 		f->pb.kind = FILES_KIND__FILES_OPATH;
-		r = check_path(pid, fd, link, st, S_ISLNK(st->st_mode));
+		r = check_path(c, pid, fd, f->lfd, link, st, S_ISLNK(st->st_mode));
 		if (r < 0)
 			return r;
 	} else if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
 		if (!strncmp(link, "/memfd:", 7) && S_ISREG(st->st_mode))
 			return classify_memfd(c, s, f, link, st);
-		r = check_path(pid, fd, link, st, false);
+		r = check_path(c, pid, fd, f->lfd, link, st, false);
 		if (r < 0)
 			return r;
 		f->pb.kind = S_ISREG(st->st_mode) ? FILES_KIND__FILES_REG : FILES_KIND__FILES_DIR;
@@ -212,7 +220,7 @@ int files_classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const 
 				"(--shell-job)", pid, fd, link);
 			f->pb.kind = FILES_KIND__FILES_SHELL_TTY;
 		} else if (is_simple_chrdev(st)) {
-			r = check_path(pid, fd, link, st, false);
+			r = check_path(c, pid, fd, f->lfd, link, st, false);
 			if (r < 0)
 				return r;
 			f->pb.kind = FILES_KIND__FILES_CHR;
@@ -325,8 +333,8 @@ int files_load_check_desc(struct restore_ctx *c, struct restore_task *t, struct 
 		}
 		return 0;
 	}
-	if (!by_path(d))
-		return 0;
+	if (!by_path(d) || mnt_restore_foreign(c, pid))
+		return 0;   /* (in a mount namespace of the tree: built later) */
 	bool nofollow = d->kind == FILES_KIND__FILES_OPATH && S_ISLNK(d->mode);
 	if ((nofollow ? lstat(d->path, &st) : stat(d->path, &st)) < 0)
 		return pr_errno(-errno, "pid %d: fd %d (%s): the %s is gone; restore needs it at the "
@@ -343,7 +351,7 @@ static int move_up(int fd, int base)
 	return n < 0 ? -e : n;
 }
 
-static int open_by_path(pid_t pid, int fd, const FilesDesc *d, int base)
+static int open_by_path(pid_t pid, int fd, const FilesDesc *d, int base, bool same_inode)
 {
 	_cleanup_close_ int lfd = -1;
 	int oflags = (int)(d->flags & FILES_OPEN_MASK), r;
@@ -360,7 +368,7 @@ static int open_by_path(pid_t pid, int fd, const FilesDesc *d, int base)
 				d->path, files_kind_name(d->kind), oflags);
 	if (fstat(lfd, &st) < 0)
 		return pr_errno(-errno, "pid %d: fd %d (%s): fstat", pid, fd, d->path);
-	r = check_target(pid, fd, d, &st);
+	r = same_inode ? check_target(pid, fd, d, &st) : 0;
 	if (r < 0)
 		return r;
 	if ((d->kind == FILES_KIND__FILES_REG || d->kind == FILES_KIND__FILES_DIR) && d->pos &&
@@ -510,6 +518,8 @@ int files_open_desc(struct restore_ctx *c, struct restore_task *t, const FilesDe
 			r = pr_errno(-errno, "pid %d: fd %d: cannot duplicate crest's terminal", t->pid, fd);
 		return r;
 	default:
-		return open_by_path(t->pid, fd, d, base);
+		/* in a mount namespace of the tree the file may be on a new
+		 * mount (tmpfs): other inode numbers (ns/mnt_restore.c) */
+		return open_by_path(t->pid, fd, d, base, !mnt_restore_foreign(c, t->pid));
 	}
 }

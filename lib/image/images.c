@@ -21,6 +21,7 @@
 #include "tty.pb-c.h"
 #include "ns.pb-c.h"
 #include "track.pb-c.h"
+#include "mnt.pb-c.h"
 
 static const struct {
 	const char *prefix;
@@ -45,6 +46,7 @@ static const struct {
 	{ "tty.", &ttys__descriptor },
 	{ "ns.", &namespaces__descriptor },
 	{ "track.", &tracker__descriptor },
+	{ "mnt.", &mnt_nss__descriptor },
 };
 
 const ProtobufCMessageDescriptor *img_descriptor_for(const char *filename)

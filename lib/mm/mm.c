@@ -20,6 +20,7 @@
 #include "util/compat.h"
 #include "image/image.h"
 #include "util/log.h"
+#include "ns/mnt.h"
 #include "mm.h"
 #include "mm_priv.h"
 #include "pages.h"
@@ -222,8 +223,13 @@ static int check_file_vma(struct dump_ctx *c, struct dump_task *t, Vma *v)
 		       "supported yet", t->pid, (unsigned long)v->start, (unsigned long)v->end, v->path);
 		return -ENOTSUP;
 	}
-	if (v->path[0] != '/' || stat(v->path, &pst) < 0 || pst.st_ino != st.st_ino ||
+	if (v->path[0] != '/' || mnt_dump_stat(c, t->pid, v->path, &pst, false) < 0 || pst.st_ino != st.st_ino ||
 	    pst.st_dev != st.st_dev) {
+		if (mnt_dump_foreign(c, t->pid)) {
+			char what[64];
+			snprintf(what, sizeof(what), "mapping %#lx-%#lx", (unsigned long)v->start, (unsigned long)v->end);
+			return mnt_dump_unreachable(c, t->pid, what, v->path, fd);
+		}
 		pr_err("pid %d: mapping %#lx-%#lx: %s no longer leads to the mapped file (replaced or "
 		       "unreachable from crest's mount namespace); not supported yet",
 		       t->pid, (unsigned long)v->start, (unsigned long)v->end, v->path);

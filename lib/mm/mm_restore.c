@@ -22,6 +22,7 @@
 #include "util/compat.h"
 #include "image/image.h"
 #include "util/log.h"
+#include "ns/mnt.h"
 #include "mm.h"
 #include "mm_priv.h"
 #include "pages_restore.h"
@@ -93,6 +94,9 @@ int mm_load(struct restore_ctx *c, struct restore_task *t, struct mm_restore **o
 	m->dirfd = c->dirfd;
 	m->o = c->o;
 	m->pid = t->pid;
+	/* in a mount namespace of the tree (built later): its files resolve
+	 * only there, in mounts made anew (ns/mnt_restore.c) */
+	bool foreign = mnt_restore_foreign(c, t->pid);
 	snprintf(name, sizeof(name), "mm-%d.img", t->pid);
 	r = img_read(c->dirfd, name, &mm__descriptor, (ProtobufCMessage **)&m->mm, false);
 	if (r < 0)
@@ -120,7 +124,7 @@ int mm_load(struct restore_ctx *c, struct restore_task *t, struct mm_restore **o
 			}
 			m->vma_fd[i] = m->nr_tmp++;
 		} else if (v->kind == VMA_KIND__VMA_FILE_PRIVATE || v->kind == VMA_KIND__VMA_FILE_SHARED) {
-			r = check_file(t->pid, "mapped file", v->path, v->dev, v->ino, v->has_size, v->size);
+			r = foreign ? 0 : check_file(t->pid, "mapped file", v->path, v->dev, v->ino, v->has_size, v->size);
 			if (r < 0)
 				goto err;
 			m->vma_fd[i] = m->nr_tmp++;
@@ -151,7 +155,7 @@ int mm_load(struct restore_ctx *c, struct restore_task *t, struct mm_restore **o
 		goto err;
 	}
 	if (m->mm->exe_path && !m->mm->has_exe_ghost) {
-		r = check_file(t->pid, "executable", m->mm->exe_path, m->mm->exe_dev, m->mm->exe_ino, false, 0);
+		r = foreign ? 0 : check_file(t->pid, "executable", m->mm->exe_path, m->mm->exe_dev, m->mm->exe_ino, false, 0);
 		if (r < 0)
 			goto err;
 	}

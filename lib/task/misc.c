@@ -37,6 +37,7 @@
 #include "core/task.h"
 #include "image/image.h"
 #include "util/log.h"
+#include "ns/mnt.h"
 #include "util/util.h"
 #include "misc.h"
 #include "misc.pb-c.h"
@@ -103,7 +104,7 @@ static int dump_fs_dir(struct dump_ctx *c, struct dump_task *t, const char *what
 		*ino = st.st_ino;
 		return 0;
 	}
-	if (stat(*path, &st2) < 0 || st.st_dev != st2.st_dev || st.st_ino != st2.st_ino) {
+	if (mnt_dump_stat(c, pid, *path, &st2, false) < 0 || st.st_dev != st2.st_dev || st.st_ino != st2.st_ino) {
 		pr_err("pid %d: %s (%s) cannot be reached by its path (deleted, or in another "
 		       "mount namespace): not supported; make the process use an existing "
 		       "directory before dumping", pid, what, *path);
@@ -303,8 +304,11 @@ static int misc_load(struct restore_ctx *c, struct restore_task *t)
 		pr_err("pid %d: misc: out-of-range value in %s", t->pid, name);
 		return -EBADMSG;
 	}
-	/* fail before forking anything if the directories are gone */
+	/* fail before forking anything if the directories are gone (in a
+	 * mount namespace of the tree: built later, not checked) */
 	int fd;
+	if (mnt_restore_foreign(c, t->pid))
+		return 0;
 	if (m->has_cwd_ghost) {
 		/* a removed cwd: ghost.c recreates it before the fork */
 		if (!ghost_restore_has(c, m->cwd_ghost)) {
@@ -524,6 +528,8 @@ static int misc_inject_late(struct restore_ctx *c, struct restore_task *t)
 			return r;
 	}
 verify:
+	if (mnt_restore_foreign(c, t->pid))
+		return 0;   /* new mounts (tmpfs): other inode numbers */
 	if (m->has_cwd_ghost) {
 		struct stat st;
 		if (fstat(ghost_fd(c, m->cwd_ghost), &st) < 0)

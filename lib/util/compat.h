@@ -53,6 +53,78 @@ struct mnt_id_req {
 #define STATMOUNT_SB_BASIC 0x00000001U
 #endif
 
+#ifndef STATMOUNT_MNT_BASIC
+#define STATMOUNT_MNT_BASIC 0x00000002U
+#define STATMOUNT_PROPAGATE_FROM 0x00000004U
+#define STATMOUNT_MNT_ROOT 0x00000008U
+#define STATMOUNT_MNT_POINT 0x00000010U
+#define STATMOUNT_FS_TYPE 0x00000020U
+#endif
+#ifndef STATMOUNT_MNT_NS_ID
+#define STATMOUNT_MNT_NS_ID 0x00000040U      /* 6.11 */
+#define STATMOUNT_MNT_OPTS 0x00000080U
+#endif
+#ifndef STATMOUNT_FS_SUBTYPE
+#define STATMOUNT_FS_SUBTYPE 0x00000100U     /* 6.13 */
+#define STATMOUNT_SB_SOURCE 0x00000200U
+#define STATMOUNT_OPT_ARRAY 0x00000400U
+#define STATMOUNT_OPT_SEC_ARRAY 0x00000800U
+#endif
+/* struct statmount as of 6.15 (crest's own name: Debian's linux/mount.h
+ * may have an older, shorter one) */
+#include <linux/types.h>
+struct crest_statmount {
+	__u32 size;
+	__u32 mnt_opts;         /* [str] */
+	__u64 mask;
+	__u32 sb_dev_major;
+	__u32 sb_dev_minor;
+	__u64 sb_magic;
+	__u32 sb_flags;
+	__u32 fs_type;          /* [str] */
+	__u64 mnt_id;
+	__u64 mnt_parent_id;
+	__u32 mnt_id_old;
+	__u32 mnt_parent_id_old;
+	__u64 mnt_attr;
+	__u64 mnt_propagation;
+	__u64 mnt_peer_group;
+	__u64 mnt_master;
+	__u64 propagate_from;
+	__u32 mnt_root;         /* [str] */
+	__u32 mnt_point;        /* [str] */
+	__u64 mnt_ns_id;
+	__u32 fs_subtype;       /* [str] */
+	__u32 sb_source;        /* [str] */
+	__u32 opt_num;
+	__u32 opt_array;        /* [str] NUL-separated */
+	__u32 opt_sec_num;
+	__u32 opt_sec_array;
+	__u64 supported_mask;
+	__u32 mnt_uidmap_num;
+	__u32 mnt_uidmap;
+	__u32 mnt_gidmap_num;
+	__u32 mnt_gidmap;
+	__u64 __spare2[43];
+	char str[];
+};
+#ifndef NS_GET_MNTNS_ID
+#include <linux/ioctl.h>
+#define NS_GET_MNTNS_ID _IOR(0xb7, 0x5, __u64)   /* 6.11 */
+#endif
+#ifndef MS_SHARED
+#define MS_UNBINDABLE (1 << 17)
+#define MS_PRIVATE (1 << 18)
+#define MS_SLAVE (1 << 19)
+#define MS_SHARED (1 << 20)
+#endif
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
+#endif
+#ifndef MOUNT_ATTR_NOSYMFOLLOW
+#define MOUNT_ATTR_NOSYMFOLLOW 0x00200000
+#endif
+
 /* PAGEMAP_SCAN ioctl on /proc/pid/pagemap (6.7) */
 #ifndef PAGEMAP_SCAN
 #include <linux/ioctl.h>
