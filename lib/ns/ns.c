@@ -30,8 +30,7 @@ static const struct {
 	[NSK_UTS] = { "uts", CLONE_NEWUTS, &uts_ns_ops, "uts" },
 	[NSK_IPC] = { "ipc", CLONE_NEWIPC, &ipc_ns_ops, "ipc" },
 	[NSK_NET] = { "net", CLONE_NEWNET, &net_ns_ops, "net" },
-	/* a cgroup namespace's root is per hierarchy (v1 and v2 here): not yet */
-	[NSK_CGROUP] = { "cgroup", CLONE_NEWCGROUP, NULL, "cgroup" },
+	[NSK_CGROUP] = { "cgroup", CLONE_NEWCGROUP, &cgroup_ns_ops, "cgroup" },
 	[NSK_TIME] = { "time", CLONE_NEWTIME, &time_ns_ops, "time" },
 };
 
@@ -374,6 +373,7 @@ static int ns_dump_fini(struct dump_ctx *c, bool ok)
 	Namespace **ns = NULL;
 	NsTask *tasks = NULL, **ptasks = NULL;
 	uint32_t *ids = NULL;
+	char **cgbufs = NULL;
 	int r = 0;
 
 	if (!d)
@@ -384,7 +384,8 @@ static int ns_dump_fini(struct dump_ctx *c, bool ok)
 	tasks = calloc(c->nr_tasks, sizeof(*tasks));
 	ptasks = calloc(c->nr_tasks, sizeof(*ptasks));
 	ids = calloc(c->nr_tasks * NSK_MAX, sizeof(*ids));
-	if (!ns || !tasks || !ptasks || !ids) {
+	cgbufs = calloc(c->nr_tasks, sizeof(*cgbufs));
+	if (!ns || !tasks || !ptasks || !ids || !cgbufs) {
 		r = -ENOMEM;
 		goto out;
 	}
@@ -415,6 +416,31 @@ static int ns_dump_fini(struct dump_ctx *c, bool ok)
 			if (d->task_ns[i][k] >= 0)
 				t->ns[t->n_ns++] = (uint32_t)d->task_ns[i][k];
 		ptasks[img.n_tasks++] = t;
+		if (d->task_ns[i][NSK_CGROUP] >= 0) {
+			/* its cgroups, joined again before it enters the namespace */
+			size_t n = 0;
+			char *buf = NULL;
+			r = proc_read(t->pid, "cgroup", &buf, NULL);
+			if (r < 0) {
+				pr_errno(r, "pid %d: reading /proc/%d/cgroup", t->pid, t->pid);
+				goto out;
+			}
+			cgbufs[i] = buf;
+			for (char *l = buf; *l; l++)
+				n += *l == '\n';
+			t->cgroup = calloc(n + 1, sizeof(char *));
+			if (!t->cgroup) {
+				r = -ENOMEM;
+				goto out;
+			}
+			for (char *l = buf, *e; l && *l; l = e ? e + 1 : NULL) {
+				e = strchr(l, '\n');
+				if (e)
+					*e = 0;
+				if (*l)
+					t->cgroup[t->n_cgroup++] = l;
+			}
+		}
 	}
 	img.ns = ns;
 	img.n_ns = d->nr;
@@ -422,6 +448,11 @@ static int ns_dump_fini(struct dump_ctx *c, bool ok)
 	r = img_write(c->dirfd, "ns.img", &img.base);
 out:
 	dump_free(d, ns);
+	for (size_t i = 0; tasks && i < img.n_tasks; i++)
+		free(tasks[i].cgroup);
+	for (size_t i = 0; cgbufs && i < c->nr_tasks; i++)
+		free(cgbufs[i]);
+	free(cgbufs);
 	free(tasks);
 	free(ptasks);
 	free(ids);
@@ -439,6 +470,8 @@ struct ns_restore {
 	int *fds;                  /* per namespace: crest's fd of it, inherited by the tasks */
 	int own[NSK_MAX];          /* crest's own, for kinds the tree uses (-1: none) */
 	int (*task_ns)[NSK_MAX];   /* per task of c->tasks: index in img->ns, or -1 */
+	const NsTask **task_img;   /* per task of c->tasks: its entry, or NULL */
+	char ***cg_dirs;           /* per task: the directories of its NsTask.cgroup */
 };
 
 static struct ns_restore *rst_state(struct restore_ctx *c)
@@ -458,7 +491,9 @@ int ns_load(struct restore_ctx *c)
 	for (int k = 0; k < NSK_MAX; k++)
 		s->own[k] = -1;
 	s->task_ns = calloc(c->nr_tasks + 1, sizeof(*s->task_ns));
-	if (!s->task_ns)
+	s->task_img = calloc(c->nr_tasks + 1, sizeof(*s->task_img));
+	s->cg_dirs = calloc(c->nr_tasks + 1, sizeof(*s->cg_dirs));
+	if (!s->task_ns || !s->task_img || !s->cg_dirs)
 		return -ENOMEM;
 	for (size_t i = 0; i < c->nr_tasks; i++)
 		for (int k = 0; k < NSK_MAX; k++)
@@ -496,6 +531,12 @@ int ns_load(struct restore_ctx *c)
 			pr_err("image ns.img is corrupt: pid %d is not in the tree", t->pid);
 			return -EBADMSG;
 		}
+		s->task_img[idx] = t;
+		if (t->n_cgroup && !(s->cg_dirs[idx] = calloc(t->n_cgroup, sizeof(char *))))
+			return -ENOMEM;
+		for (size_t k = 0; k < t->n_cgroup; k++)
+			if ((r = cgroupns_dir_of(t->pid, t->cgroup[k], &s->cg_dirs[idx][k])) < 0)
+				return r;
 		for (size_t k = 0; k < t->n_ns; k++) {
 			if (t->ns[k] >= img->n_ns || s->task_ns[idx][img->ns[t->ns[k]]->kind] >= 0) {
 				pr_err("image ns.img is corrupt: the namespaces of pid %d", t->pid);
@@ -654,6 +695,13 @@ int ns_restore_enter(struct restore_ctx *c, struct restore_task *t)
 		if (a.st_ino == b.st_ino)
 			want[k] = -1;   /* inherited */
 	}
+	/* its cgroups before its cgroup namespace (cgroup.c) */
+	if (s->task_ns[t->idx][NSK_CGROUP] >= 0 && s->task_img[t->idx])
+		for (size_t i = 0; i < s->task_img[t->idx]->n_cgroup; i++) {
+			int r = cgroupns_join(t->pid, s->task_img[t->idx]->cgroup[i], s->cg_dirs[t->idx][i]);
+			if (r < 0)
+				return r;
+		}
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
 		enum ns_kind k = order[i];
 		if (want[k] >= 0 && setns(want[k], kinds[k].flag) < 0)
@@ -724,6 +772,13 @@ static void ns_restore_fini(struct restore_ctx *c)
 
 	if (!s)
 		return;
+	/* (before the image: task_img points into it) */
+	for (size_t i = 0; s->cg_dirs && i < c->nr_tasks; i++) {
+		for (size_t k = 0; s->cg_dirs[i] && s->task_img[i] && k < s->task_img[i]->n_cgroup; k++)
+			free(s->cg_dirs[i][k]);
+		free(s->cg_dirs[i]);
+	}
+	free(s->cg_dirs);
 	for (int k = 0; k < NSK_MAX; k++) {
 		if (s->own[k] >= 0)
 			close(s->own[k]);
@@ -735,6 +790,7 @@ static void ns_restore_fini(struct restore_ctx *c)
 	if (s->img)
 		protobuf_c_message_free_unpacked(&s->img->base, NULL);
 	free(s->task_ns);
+	free(s->task_img);
 	free(s);
 	c->mod[MOD_NS] = NULL;
 }

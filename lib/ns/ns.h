@@ -92,7 +92,12 @@ struct ns_kind_ops {
 };
 
 extern const struct ns_kind_ops mnt_ns_ops __attribute__((weak));
-extern const struct ns_kind_ops uts_ns_ops, time_ns_ops, net_ns_ops, ipc_ns_ops;
+extern const struct ns_kind_ops uts_ns_ops, time_ns_ops, net_ns_ops, ipc_ns_ops, cgroup_ns_ops;
+
+/* cgroup.c: the directory (in crest's mounts) of a /proc/PID/cgroup line
+ * ("4:memory:/a"), malloc'd; then join it (the caller moves itself) */
+int cgroupns_dir_of(pid_t pid, const char *line, char **dir);
+int cgroupns_join(pid_t pid, const char *line, const char *dir);
 
 /* "mnt", "uts", ... (the /proc/PID/ns/ names) */
 const char *ns_kind_name(enum ns_kind k);
