@@ -211,6 +211,12 @@ int files_classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const 
 			;
 		} else if (tty_is_pty(st) && !c->o->shell_job) {
 			return tty_refuse_outside(s, f, link, st);
+		} else if (st->st_rdev == makedev(5, 0) && (r = tty_ctty_in_tree(c, pid)) != 0) {
+			if (r < 0)
+				return r;
+			/* /dev/tty of a task whose controlling terminal is a pty of
+			 * the tree: reopened by path, once the terminal is back */
+			f->pb.kind = FILES_KIND__FILES_CHR;
 		} else if (isatty(f->lfd)) {
 			if (!c->o->shell_job) {
 				pr_err("pid %d: fd %d is the terminal %s: add --shell-job", pid, fd, link);

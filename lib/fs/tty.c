@@ -352,6 +352,41 @@ static int classify_slave(struct dump_ctx *c, struct tty_dump *d, struct dstate 
 	return 0;
 }
 
+/* The index of pid's controlling terminal if it is a pty slave, or -1. */
+static long ctty_index(pid_t pid)
+{
+	_cleanup_free_ char *stat = NULL;
+	unsigned tty_nr = 0, ma, mi;
+	char *e;
+
+	if (proc_read(pid, "stat", &stat, NULL) < 0 || !(e = strrchr(stat, ')')) ||
+	    sscanf(e + 2, "%*c %*d %*d %*d %u", &tty_nr) != 1 || !tty_nr)
+		return -1;
+	ma = (tty_nr >> 8) & 0xfff;
+	mi = (tty_nr & 0xff) | ((tty_nr >> 12) & 0xfff00);
+	if (ma < PTS_MAJOR_FIRST || ma > PTS_MAJOR_LAST)
+		return -1;
+	return slave_index(makedev(ma, mi));
+}
+
+int tty_ctty_in_tree(struct dump_ctx *c, pid_t pid)
+{
+	struct tty_dump *d = tty_dump_get(c);
+	long idx = ctty_index(pid);
+	int r;
+
+	if (!d)
+		return -ENOMEM;
+	if (idx < 0)
+		return 0;
+	if (!d->scanned && (r = scan_masters(c, d)) < 0)
+		return r;
+	for (size_t i = 0; i < d->nr_masters; i++)
+		if (d->masters[i].index == (uint32_t)idx)
+			return 1;
+	return 0;
+}
+
 int tty_classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const char *link,
 		 const struct stat *st)
 {
@@ -472,6 +507,9 @@ static int read_pty(struct dpty *p)
 	p->tio.ispeed = p->kt.c_ispeed;
 	p->tio.ospeed = p->kt.c_ospeed;
 	p->pb.termios = &p->tio;
+	p->pb.has_master_pid = p->pb.has_master_fd = true;
+	p->pb.master_pid = p->mpid;
+	p->pb.master_fd = p->mtfd;
 	if (p->kt.c_line != 0) {
 		pr_err("pid %d: fd %d (pty %u) uses line discipline %u: only N_TTY is supported", pid,
 		       p->mtfd, idx, p->kt.c_line);
@@ -681,6 +719,18 @@ static int find_ctty(struct dump_ctx *c, struct tty_dump *d)
 			       "process outside the dumped tree: dump from the session leader", t->pid,
 			       p->pb.index, p->pb.has_sid ? p->pb.sid : 0);
 			return -ENOTSUP;
+		}
+		if (p->pb.has_fg_pgrp) {
+			bool found = false;
+			for (size_t k = 0; k < c->nr_tasks && !found; k++)
+				found = c->tasks[k]->pgid == p->pb.fg_pgrp && !c->tasks[k]->zombie;
+			if (!found) {
+				pr_warn("pid %d: /dev/pts/%u: its foreground process group %d has no live "
+					"process in the tree (it exited): the session leader's group is "
+					"the foreground one after restore", p->pb.sid, p->pb.index,
+					p->pb.fg_pgrp);
+				p->pb.has_fg_pgrp = false;
+			}
 		}
 		struct ctty_ent *n = realloc(d->ctty, (d->nr_ctty + 1) * sizeof(*n));
 		if (!n)

@@ -26,6 +26,9 @@ bool tty_is_pty(const struct stat *st);
  * who holds that master. */
 int tty_classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const char *link,
 		 const struct stat *st);
+/* Is pid's controlling terminal a pty whose master is held in the tree
+ * (1), or not (0)?  For /dev/tty: reopened by path once it is back. */
+int tty_ctty_in_tree(struct dump_ctx *c, pid_t pid);
 /* The message for a slave of a terminal from outside the tree without
  * --shell-job (names the master's holder when one is found). */
 int tty_refuse_outside(struct dstate *s, struct dfile *f, const char *link, const struct stat *st);

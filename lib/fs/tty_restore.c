@@ -173,18 +173,22 @@ static int alloc_indices(struct restore_ctx *c, struct tty_restore *s, int floor
 		for (;;) {
 			int m = openat(s->devpts, "ptmx", fl | O_NOCTTY | O_CLOEXEC), idx = -1;
 			if (m < 0) {
-				r = pr_errno(-errno, "pty %u: cannot open %s/ptmx", p->index, DEVPTS_DIR);
+				r = pr_errno(-errno, "pid %d: fd %d (pty %u): cannot open %s/ptmx",
+						p->master_pid,
+					     p->master_fd, p->index, DEVPTS_DIR);
 				break;
 			}
 			if (ioctl(m, TIOCGPTN, &idx) < 0) {
-				r = pr_errno(-errno, "pty %u: TIOCGPTN", p->index);
+				r = pr_errno(-errno, "pid %d: fd %d (pty %u): TIOCGPTN",
+						p->master_pid, p->master_fd, p->index);
 				close(m);
 				break;
 			}
 			if ((uint32_t)idx == p->index) {
 				r = above(&m, floor);
 				if (r < 0)
-					pr_errno(r, "pty %u: cannot move it above fd %d", p->index, floor);
+					pr_errno(r, "pid %d: fd %d (pty %u): cannot move it above fd %d",
+							p->master_pid, p->master_fd, p->index, floor);
 				s->ptys[order[k]].master = m;
 				break;
 			}
@@ -192,9 +196,10 @@ static int alloc_indices(struct restore_ctx *c, struct tty_restore *s, int floor
 				char who[128];
 				close(m);
 				pts_holder(p->index, who, sizeof(who));
-				pr_err("pid %d: /dev/pts/%u is in use by another terminal now (%s): the restored "
-				       "pty needs that number; close it first", (int)(img->n_slaves ?
-				       img->slaves[0]->pid : 0), p->index, who);
+				pr_err("pid %d: fd %d: /dev/pts/%u is in use by another terminal now (%s): the "
+				       "restored pty needs that number; close it first",
+						p->master_pid,
+				       p->master_fd, p->index, who);
 				r = -EBUSY;
 				break;
 			}
@@ -250,30 +255,36 @@ static int setup_pty(struct tty_restore *s, size_t i, int floor)
 
 	kt_from(p->termios, &kt);
 	if (ioctl(rp->master, TIOCSPTLCK, &(int){ 0 }) < 0)
-		return pr_errno(-errno, "pty %u: unlock", p->index);
+		return pr_errno(-errno, "pid %d: fd %d (pty %u): unlock",
+				p->master_pid, p->master_fd, p->index);
 	for (size_t k = 0; k < s->img->n_slaves; k++)
 		nsl += s->img->slaves[k]->pty == i;
-	if (nsl || p->slave_hup || p->n_to_slave || p->has_to_slave_partial || has_ctty(s->img, (uint32_t)i)) {
+	if (nsl || p->slave_hup || p->n_to_slave || p->has_to_slave_partial ||
+	    has_ctty(s->img, (uint32_t)i)) {
 		rp->ctl = ioctl(rp->master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
 		if (rp->ctl < 0 || (r = above(&rp->ctl, floor)) < 0)
-			return pr_errno(-errno, "pty %u: cannot open its slave (TIOCGPTPEER)", p->index);
+			return pr_errno(-errno, "pid %d: fd %d (pty %u): cannot open its slave (TIOCGPTPEER)",
+					p->master_pid, p->master_fd, p->index);
 	}
 	{
 		_cleanup_close_ int pp = ioctl(rp->master, TIOCGPTPEER, O_PATH | O_NOCTTY | O_CLOEXEC);
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", pp);
 		if (pp < 0 || chown(path, p->slave_uid, p->slave_gid) < 0 ||
 		    chmod(path, p->slave_mode & 07777) < 0)
-			return pr_errno(-errno, "pty %u: cannot give /dev/pts/%u its owner %u:%u and mode 0%o",
-					p->index, p->index, p->slave_uid, p->slave_gid, p->slave_mode & 07777);
+			return pr_errno(-errno, "pid %d: fd %d: cannot give /dev/pts/%u its owner %u:%u "
+					"and mode 0%o", p->master_pid, p->master_fd, p->index, p->slave_uid,
+					p->slave_gid, p->slave_mode & 07777);
 	}
 	if (ioctl(rp->master, CREST_TCSETS2, &kt) < 0)
-		return pr_errno(-errno, "pty %u: cannot set its termios (TCSETS2)", p->index);
-	r = tty_put_back(rp->master, rp->ctl, &kt, p, 0);
+		return pr_errno(-errno, "pid %d: fd %d (pty %u): cannot set its termios (TCSETS2)",
+				p->master_pid, p->master_fd, p->index);
+	r = tty_put_back(rp->master, rp->ctl, &kt, p, p->master_pid);
 	if (r < 0)
 		return r;
 	if (ioctl(rp->master, TIOCSWINSZ, &ws) < 0 ||
 	    (p->packet && ioctl(rp->master, TIOCPKT, &(int){ 1 }) < 0))
-		return pr_errno(-errno, "pty %u: cannot set its window size or packet mode", p->index);
+		return pr_errno(-errno, "pid %d: fd %d (pty %u): cannot set its window size or packet mode",
+				p->master_pid, p->master_fd, p->index);
 	for (size_t k = 0; k < s->img->n_slaves; k++) {
 		TtySlave *sl = s->img->slaves[k];
 		int fl = (int)(sl->flags & (O_ACCMODE | O_NONBLOCK | O_APPEND | O_LARGEFILE | O_SYNC));
@@ -285,11 +296,14 @@ static int setup_pty(struct tty_restore *s, size_t i, int floor)
 					"(TIOCGPTPEER, flags 0%o)", sl->pid, sl->fd, p->index, fl);
 	}
 	if (p->excl_master && ioctl(rp->master, TIOCEXCL) < 0)
-		return pr_errno(-errno, "pty %u: TIOCEXCL", p->index);
+		return pr_errno(-errno, "pid %d: fd %d (pty %u): TIOCEXCL",
+				p->master_pid, p->master_fd, p->index);
 	if (p->excl_slave && rp->ctl >= 0 && ioctl(rp->ctl, TIOCEXCL) < 0)
-		return pr_errno(-errno, "pty %u: TIOCEXCL on the slave", p->index);
+		return pr_errno(-errno, "pid %d: fd %d (pty %u): TIOCEXCL on the slave",
+				p->master_pid, p->master_fd, p->index);
 	if (p->locked && ioctl(rp->master, TIOCSPTLCK, &(int){ 1 }) < 0)
-		return pr_errno(-errno, "pty %u: lock", p->index);
+		return pr_errno(-errno, "pid %d: fd %d (pty %u): lock",
+				p->master_pid, p->master_fd, p->index);
 	pr_info("pty %u (/dev/pts/%u): made again with %zu slave description(s)", p->index, p->index, nsl);
 	return 0;
 }

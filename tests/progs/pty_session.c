@@ -4,7 +4,8 @@
  * group) and N, which gave the terminal up (TIOCNOTTY).  The check compares
  * each task's session, group and controlling terminal (/proc/PID/stat),
  * the terminal's session and foreground group (TIOCGSID, TIOCGPGRP), and,
- * after a restore, types ^C: only F's group gets SIGINT. */
+ * after a restore, types ^C: only F's group gets SIGINT.  F also holds
+ * /dev/tty, reopened by that name once its terminal is back. */
 // crest-test: mode=cr
 #include "t.h"
 
@@ -23,6 +24,7 @@
 
 #define MFD 20
 #define SFD 21
+#define DEVTTY_FD 22
 
 struct who { const char *name; pid_t pid; int pgid, sid, tty_nr; };
 static struct who w[4];   /* L, F, B, N */
@@ -71,6 +73,9 @@ static pid_t fork_member(const char *n, int own_group, int notty)
 			setpgid(0, 0);
 		if (notty && ioctl(SFD, TIOCNOTTY) < 0)
 			t_die("TIOCNOTTY: %m");
+		/* F: /dev/tty, its controlling terminal, opened by that name */
+		if (!strcmp(n, "F") && dup2(open("/dev/tty", O_RDWR), DEVTTY_FD) != DEVTTY_FD)
+			t_die("/dev/tty: %m");
 		close(SFD);
 		member(n);
 	}
@@ -96,6 +101,13 @@ static int check(void *arg)
 			       w[i].pid, pg, sid, tn, w[i].pgid, w[i].sid, w[i].tty_nr);
 			bad = -1;
 		}
+	}
+	char path[64], link[64];
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", w[1].pid, DEVTTY_FD);
+	ssize_t ln = readlink(path, link, sizeof(link) - 1);
+	if (ln != 8 || memcmp(link, "/dev/tty", 8)) {
+		t_fail("F's fd %d is not /dev/tty (%zd)", DEVTTY_FD, ln);
+		bad = -1;
 	}
 	if (ioctl(MFD, TIOCGSID, &v) < 0 || v != w[0].pid) {
 		t_fail("the terminal's session is %d, expected %d (L)", v, w[0].pid);
