@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <linux/kcmp.h>
+#include <linux/userfaultfd.h>
 #include <linux/sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -527,6 +528,60 @@ out:
 	report(c, ok, false, "PAGEMAP_SCAN ioctl", "find present pages in one call", why);
 }
 
+/* What crest pre-dump tracks writes with (mm/track.c): a userfaultfd in
+ * write-protect async mode, read and reset by PAGEMAP_SCAN. */
+static void check_uffd_wp_async(struct check *c)
+{
+	char why[WHY_LEN] = "";
+	_cleanup_close_ int pm = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	_cleanup_close_ int uffd = (int)syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+	long ps = sysconf(_SC_PAGESIZE);
+	struct uffdio_api api = { .api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED };
+	struct page_region reg[4];
+	struct pm_scan_arg a;
+	bool ok = false;
+	long n;
+	char *m = mmap(NULL, 4 * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (pm < 0 || uffd < 0 || m == MAP_FAILED) {
+		SET_WHY(why, "%s: %s", uffd < 0 ? "userfaultfd" : pm < 0 ? "open /proc/self/pagemap" : "mmap",
+			strerror(errno));
+		goto out;
+	}
+	struct uffdio_register r = { .range = { (uintptr_t)m, 4 * ps }, .mode = UFFDIO_REGISTER_MODE_WP };
+	struct uffdio_writeprotect wp = { .range = r.range, .mode = UFFDIO_WRITEPROTECT_MODE_WP };
+	if (ioctl(uffd, UFFDIO_API, &api) < 0) {
+		SET_WHY(why, "UFFDIO_API WP_ASYNC|WP_UNPOPULATED: %s (kernel older than 6.7)", strerror(errno));
+		goto out;
+	}
+	if (ioctl(uffd, UFFDIO_REGISTER, &r) < 0 || ioctl(uffd, UFFDIO_WRITEPROTECT, &wp) < 0) {
+		SET_WHY(why, "UFFDIO_REGISTER/WRITEPROTECT: %s", strerror(errno));
+		goto out;
+	}
+	m[2 * ps] = 1;
+	memset(&a, 0, sizeof(a));
+	a.size = sizeof(a);
+	a.flags = PM_SCAN_WP_MATCHING | PM_SCAN_CHECK_WPASYNC;
+	a.start = (uintptr_t)m;
+	a.end = (uintptr_t)m + 4 * ps;
+	a.vec = (uintptr_t)reg;
+	a.vec_len = ARRAY_SIZE(reg);
+	a.category_mask = PAGE_IS_WRITTEN;
+	a.return_mask = PAGE_IS_WRITTEN;
+	n = ioctl(pm, PAGEMAP_SCAN, &a);
+	if (n < 0)
+		SET_WHY(why, "PAGEMAP_SCAN PM_SCAN_WP_MATCHING: %s", strerror(errno));
+	else if (n != 1 || reg[0].start != (uintptr_t)m + 2 * ps || reg[0].end != (uintptr_t)m + 3 * ps)
+		SET_WHY(why, "PAGEMAP_SCAN found %ld written regions, not the one page written", n);
+	else
+		ok = true;
+out:
+	if (m != MAP_FAILED)
+		munmap(m, 4 * ps);
+	report(c, ok, false, "userfaultfd write-protect async", "track writes between pre-dumps (crest pre-dump)",
+	       why);
+}
+
 static int soft_dirty_child(void *arg)
 {
 	long ps = sysconf(_SC_PAGESIZE);
@@ -558,7 +613,7 @@ static void check_soft_dirty(struct check *c)
 	else if (r < 0)
 		SET_WHY(why, "probe child failed: %s", strerror(-r));
 	report(c, r == 0, false, "soft-dirty page tracking",
-	       "incremental dumps; crest does not need it (it dumps every page)", why);
+	       "incremental dumps; crest does not need it (pre-dump tracks writes with userfaultfd)", why);
 }
 
 static void check_misc(struct check *c)
@@ -694,6 +749,7 @@ int crest_check(const struct crest_opts *o, FILE *out)
 	check_set_tid(&c);
 	check_mm_map(&c);
 	check_pagemap_scan(&c);
+	check_uffd_wp_async(&c);
 	check_soft_dirty(&c);
 	check_misc(&c);
 	check_anonfd(&c);

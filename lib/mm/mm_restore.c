@@ -313,6 +313,29 @@ static bool overlaps(unsigned long s1, unsigned long e1, unsigned long s2, unsig
 	return s1 < e2 && s2 < e1;
 }
 
+/* One munmap for every run of mappings with nothing to keep in between
+ * (the gadget, the vdso/vvar): fewer injected syscalls per task. */
+static int merge_unmaps(unsigned long *u, int n, const struct special *sp, int nsp, unsigned long gadget)
+{
+	int out = 0;
+
+	for (int i = 0; i < n; i += 2) {
+		if (out) {
+			unsigned long gs = u[out - 1], ge = u[i];
+			bool keep = ge < gs || overlaps(gs, ge, gadget, gadget + PAGE_SIZE_CREST);
+			for (int j = 0; j < nsp && !keep; j++)
+				keep = overlaps(gs, ge, sp[j].start, sp[j].end);
+			if (!keep) {
+				u[out - 1] = u[i + 1];
+				continue;
+			}
+		}
+		u[out++] = u[i];
+		u[out++] = u[i + 1];
+	}
+	return out;
+}
+
 /* Move the child's vdso/vvar to where the dumped task had them. */
 static int move_vdso(struct tracee *t, struct mm_restore *m, struct special *sp, int nsp)
 {
@@ -594,6 +617,7 @@ int mm_swap(struct restore_ctx *c, struct restore_task *rt, struct mm_restore *m
 	r = read_child_maps(rt->pid, sp, &nsp, &unmap, &nun, m->gadget);
 	if (r < 0)
 		return r;
+	nun = merge_unmaps(unmap, nun, sp, nsp, m->gadget);
 	for (int i = 0; i < nun; i += 2) {
 		long ret = INJ(t, "munmap", __NR_munmap, unmap[i], unmap[i + 1] - unmap[i]);
 		if (!INJ_OK(ret))
