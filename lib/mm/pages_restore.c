@@ -14,6 +14,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <xxhash.h>
@@ -31,6 +32,8 @@
 struct level {
 	bool loaded;
 	int fd;                 /* pages-PID.img of this image */
+	const char *map;        /* ... mapped (read-only), or NULL */
+	size_t map_len;
 	PageMap *pm;
 	uint64_t *run_idx;      /* per run: its first data page (DATA runs) */
 	uint64_t *chunk_first;  /* per chunk: its first data page */
@@ -47,14 +50,16 @@ struct seg {
 
 struct item {
 	uint64_t vaddr;
-	size_t off, len;
+	const char *src;        /* in the buffer, or in the mapped pages file */
+	size_t len;
 };
 
 struct rbuf {
 	char *data;
 	struct item items[MAX_ITEMS];
 	int n;
-	size_t fill;
+	size_t fill;            /* bytes of the buffer used */
+	size_t bytes;           /* bytes of all its items */
 };
 
 struct pages_src {
@@ -156,6 +161,16 @@ static int load_level(struct pages_src *s, int l)
 	if (idx != pm->total_pages)
 		return bad(s, l, "its chunks and its page count differ");
 	posix_fadvise(lv->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	/* raw chunks go from the page cache straight into the task (one copy,
+	 * not two); the checksum pass reads them in, ahead of the writes */
+	if (st.st_size > 0) {
+		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, lv->fd, 0);
+		if (m != MAP_FAILED) {
+			lv->map = m;
+			lv->map_len = (size_t)st.st_size;
+			madvise(m, lv->map_len, MADV_SEQUENTIAL);
+		}
+	}
 	return 0;
 }
 
@@ -238,6 +253,8 @@ void pages_src_free(struct pages_src *s)
 			continue;
 		if (lv->fd >= 0)
 			close(lv->fd);
+		if (lv->map)
+			munmap((void *)lv->map, lv->map_len);
 		if (lv->pm)
 			protobuf_c_message_free_unpacked(&lv->pm->base, NULL);
 		free(lv->run_idx);
@@ -305,9 +322,10 @@ static int read_chunk(struct pages_src *s, int l, long k, char *dst)
 	if (!ck->zstd) {
 		r = pread_full(lv->fd, dst, raw, (off_t)ck->offset);
 	} else {
-		r = pread_full(lv->fd, s->zbuf, ck->size, (off_t)ck->offset);
+		const char *z_src = lv->map ? lv->map + ck->offset : s->zbuf;
+		r = lv->map ? 0 : pread_full(lv->fd, s->zbuf, ck->size, (off_t)ck->offset);
 		if (r == 0) {
-			size_t z = ZSTD_decompressDCtx(s->dctx, dst, raw, s->zbuf, ck->size);
+			size_t z = ZSTD_decompressDCtx(s->dctx, dst, raw, z_src, ck->size);
 			if (ZSTD_isError(z) || z != raw) {
 				pr_err("image %s/pages-%d.img is corrupt: chunk %ld does not decompress (%s)", lname(s, l),
 				       s->pid, k, ZSTD_isError(z) ? ZSTD_getErrorName(z) : "short");
@@ -336,6 +354,7 @@ static struct rbuf *take_free(struct pages_src *s)
 	if (b) {
 		b->n = 0;
 		b->fill = 0;
+		b->bytes = 0;
 	}
 	return b;
 }
@@ -349,18 +368,18 @@ static void push_full(struct pages_src *s, struct rbuf *b)
 	pthread_mutex_unlock(&s->lock);
 }
 
-static void add_item(struct rbuf *b, uint64_t va, size_t len)
+/* len bytes for va at src: the buffer's next bytes (in_buf), or mapped */
+static void add_item(struct rbuf *b, uint64_t va, const char *src, size_t len, bool in_buf)
 {
-	if (b->n) {
-		struct item *it = &b->items[b->n - 1];
-		if (it->vaddr + it->len == va && it->off + it->len == b->fill) {
-			it->len += len;
-			b->fill += len;
-			return;
-		}
-	}
-	b->items[b->n++] = (struct item){ va, b->fill, len };
-	b->fill += len;
+	struct item *it = b->n ? &b->items[b->n - 1] : NULL;
+
+	if (it && it->vaddr + it->len == va && it->src + it->len == src)
+		it->len += len;
+	else
+		b->items[b->n++] = (struct item){ va, src, len };
+	b->bytes += len;
+	if (in_buf)
+		b->fill += len;
 }
 
 static int reader_run(struct pages_src *s)
@@ -381,14 +400,44 @@ static int reader_run(struct pages_src *s)
 			long k = find_chunk(lv, p, hint[g->level]);
 			const PageChunk *ck = lv->pm->chunks[k];
 			uint64_t off = p - lv->chunk_first[k], take = MIN(left, ck->nr_pages - off);
-			if (b && (b->n == MAX_ITEMS || b->fill + take * PAGE_SIZE_CREST > RBUF_SIZE)) {
+			if (b && (b->n == MAX_ITEMS || b->bytes + take * PAGE_SIZE_CREST > RBUF_SIZE)) {
 				push_full(s, b);
 				b = NULL;
 			}
 			if (!b && !(b = take_free(s)))
 				return -ECANCELED;
 			hint[g->level] = k;
-			if (off == 0 && take == ck->nr_pages) {
+			bool mapped = lv->map && !ck->zstd && off == 0 && take == ck->nr_pages;
+			if (mapped) {
+				/* whole raw chunks: verified and written from the map */
+				long e = k + 1;
+				uint64_t span = take;
+				while (e < (long)lv->pm->n_chunks && !lv->pm->chunks[e]->zstd &&
+				       lv->pm->chunks[e]->offset == lv->pm->chunks[e - 1]->offset + lv->pm->chunks[e - 1]->size &&
+				       span + lv->pm->chunks[e]->nr_pages <= left &&
+				       b->bytes + (span + lv->pm->chunks[e]->nr_pages) * PAGE_SIZE_CREST <= RBUF_SIZE) {
+					span += lv->pm->chunks[e]->nr_pages;
+					e++;
+				}
+				const char *src = lv->map + ck->offset, *at = src;
+				uint64_t ahead = ck->offset + (64 << 20);
+				if ((ck->offset & ((16 << 20) - 1)) < span * PAGE_SIZE_CREST && ahead < lv->map_len)
+					madvise((void *)(lv->map + (ahead & ~(PAGE_SIZE_CREST - 1))),
+						MIN(16 << 20, lv->map_len - ahead), MADV_WILLNEED);
+				for (long j = k; j < e && r == 0; j++) {
+					const PageChunk *cj = lv->pm->chunks[j];
+					if (XXH3_64bits(at, (size_t)cj->nr_pages * PAGE_SIZE_CREST) != cj->checksum) {
+						pr_err("image %s/pages-%d.img is corrupt: checksum mismatch in chunk %ld",
+						       lname(s, g->level), s->pid, j);
+						r = -EBADMSG;
+					}
+					at += (size_t)cj->nr_pages * PAGE_SIZE_CREST;
+				}
+				hint[g->level] = e - 1;
+				if (r == 0)
+					add_item(b, va, src, span * PAGE_SIZE_CREST, false);
+				take = span;
+			} else if (off == 0 && take == ck->nr_pages) {
 				/* whole chunks straight into the buffer; a stretch of
 				 * raw ones contiguous in the file in one pread */
 				long e = k + 1;
@@ -436,8 +485,8 @@ static int reader_run(struct pages_src *s)
 				if (r == 0)
 					memcpy(b->data + b->fill, lv->cache + off * PAGE_SIZE_CREST, take * PAGE_SIZE_CREST);
 			}
-			if (r == 0)
-				add_item(b, va, take * PAGE_SIZE_CREST);
+			if (r == 0 && !mapped)
+				add_item(b, va, b->data + b->fill, take * PAGE_SIZE_CREST, true);
 			p += take;
 			left -= take;
 			va += take * PAGE_SIZE_CREST;
@@ -468,7 +517,7 @@ static int write_buf(struct tracee *t, const struct rbuf *b)
 	size_t total = 0;
 
 	for (int i = 0; i < b->n; i++) {
-		l[i] = (struct iovec){ b->data + b->items[i].off, b->items[i].len };
+		l[i] = (struct iovec){ (void *)b->items[i].src, b->items[i].len };
 		rm[i] = (struct iovec){ (void *)(uintptr_t)b->items[i].vaddr, b->items[i].len };
 		total += b->items[i].len;
 	}
@@ -477,9 +526,9 @@ static int write_buf(struct tracee *t, const struct rbuf *b)
 		return 0;
 	/* partly: item by item, /proc/PID/mem for what refuses */
 	for (int i = 0; i < b->n; i++) {
-		int r = vm_copy(t->pid, b->data + b->items[i].off, b->items[i].vaddr, b->items[i].len, true);
+		int r = vm_copy(t->pid, (void *)b->items[i].src, b->items[i].vaddr, b->items[i].len, true);
 		if (r < 0)
-			r = tracee_write(t, b->items[i].vaddr, b->data + b->items[i].off, b->items[i].len);
+			r = tracee_write(t, b->items[i].vaddr, b->items[i].src, b->items[i].len);
 		if (r < 0)
 			return r;
 	}
@@ -551,7 +600,7 @@ int pages_src_fill(struct pages_src *s, struct tracee *t, const Mm *mm, const st
 		s->qhead = (s->qhead + 1) % NR_RBUF;
 		s->qcount--;
 		pthread_mutex_unlock(&s->lock);
-		if (!fault_checked && written + b->fill > half) {   /* the buffer across the middle */
+		if (!fault_checked && written + b->bytes > half) {   /* the buffer across the middle */
 			fault_checked = true;
 			if (fault_at("restore-mid-memory"))
 				r = -ECANCELED;
@@ -560,7 +609,7 @@ int pages_src_fill(struct pages_src *s, struct tracee *t, const Mm *mm, const st
 			r = -ECANCELED;
 		if (r == 0)
 			r = write_buf(t, b);
-		written += b->fill;
+		written += b->bytes;
 		pthread_mutex_lock(&s->lock);
 		s->free_stack[s->nfree++] = (int)(b - s->bufs);
 		pthread_cond_broadcast(&s->cond);
