@@ -4,7 +4,8 @@
  *    SO_RCVBUF, SO_MARK, SO_PRIORITY, IP_TOS, SO_LINGER, SO_RCVTIMEO;
  *  - a ::1 listener (backlog 3) with IPV6_V6ONLY, SO_REUSEPORT, TCP_MAXSEG,
  *    TCP_USER_TIMEOUT, IPV6_TCLASS;
- *  - a socket bound to a port but not listening, a socket never bound.
+ *  - a socket bound to a port (and SO_BINDTODEVICE lo) but not listening, a
+ *    socket never bound.
  * A check: every option, name, state and flag is what it was, and both
  * listeners accept a new connection that works both ways. */
 // crest-test: mode=cr
@@ -115,6 +116,14 @@ static int check(void *arg)
 		t_fail("SO_RCVTIMEO is %ld.%06ld, expected 1.5 s", (long)tv.tv_sec, (long)tv.tv_usec);
 		bad = 1;
 	}
+	{
+		char dev[16] = "";
+		socklen_t dl = sizeof(dev);
+		if (getsockopt(b4, SOL_SOCKET, SO_BINDTODEVICE, dev, &dl) < 0 || strcmp(dev, "lo")) {
+			t_fail("SO_BINDTODEVICE is '%s', expected 'lo'", dev);
+			bad = 1;
+		}
+	}
 	if (bad)
 		return -1;
 	if (serve_one(l4, AF_INET, port4, "IPv4 listener") || serve_one(l6, AF_INET6, port6, "IPv6 listener"))
@@ -136,6 +145,8 @@ int main(int argc, char **argv)
 		t_die("socket: %m");
 	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
 		tt_setopt(*opts[i].fd, opts[i].level, opts[i].name, opts[i].want, opts[i].what);
+	if (setsockopt(b4, SOL_SOCKET, SO_BINDTODEVICE, "lo", 2) < 0)
+		t_die("SO_BINDTODEVICE lo: %m");
 	if (setsockopt(l4, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) < 0 ||
 	    setsockopt(l4, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
 		t_die("SO_LINGER/SO_RCVTIMEO: %m");
