@@ -220,6 +220,20 @@ static void outside_master(struct dump_ctx *c, uint32_t index, char *buf, size_t
 	(void)c;
 }
 
+/* Ptys are made again in crest's devpts instance only (a container's own
+ * instance is made by the mount namespace's restore, after the fork). */
+static int check_instance(pid_t pid, int fd, const char *link, uint32_t idx, dev_t dev)
+{
+	struct stat st;
+
+	if (stat(DEVPTS_DIR, &st) == 0 && st.st_dev == dev)
+		return 0;
+	pr_err("pid %d: fd %d (%s): pty %u lives in another devpts instance (dev %u:%u) than crest's "
+	       "%s, e.g. a container's own: not supported yet", pid, fd, link, idx, major(dev),
+	       minor(dev), DEVPTS_DIR);
+	return -ENOTSUP;
+}
+
 static struct dpty *find_pty(struct tty_dump *d, uint32_t index, uint64_t devpts)
 {
 	for (size_t i = 0; i < d->nr_ptys; i++)
@@ -270,9 +284,17 @@ static int classify_master(struct dump_ctx *c, struct tty_dump *d, struct dstate
 	if (ioctl(f->lfd, TIOCGPTN, &idx) < 0)
 		return pr_errno(-errno, "pid %d: fd %d (%s): TIOCGPTN", s->pid, f->fd, link);
 	r = master_peer_stat(f->lfd, &pst);
+	if (r == -ENODEV) {
+		pr_err("pid %d: fd %d (%s, pty %d): its devpts instance is mounted nowhere (a container's "
+		       "own, whose mount namespace is gone?): not supported", s->pid, f->fd, link, idx);
+		return -ENOTSUP;
+	}
 	if (r < 0)
 		return pr_errno(r, "pid %d: fd %d (%s, pty %d): cannot reach its slave (TIOCGPTPEER)",
 				s->pid, f->fd, link, idx);
+	r = check_instance(s->pid, f->fd, link, (uint32_t)idx, pst.st_dev);
+	if (r < 0)
+		return r;
 	p = find_pty(d, (uint32_t)idx, pst.st_dev);
 	if (!p) {
 		p = add_pty(d, (uint32_t)idx, pst.st_dev, s->pid, f->fd);
@@ -313,6 +335,9 @@ static int classify_slave(struct dump_ctx *c, struct tty_dump *d, struct dstate 
 			m = &d->masters[i];
 	if (!m)
 		return 1;       /* a terminal from outside the tree */
+	r = check_instance(s->pid, f->fd, link, idx, st->st_dev);
+	if (r < 0)
+		return r;
 	if (!p) {
 		p = add_pty(d, idx, st->st_dev, m->pid, m->fd);
 		if (!p)
