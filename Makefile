@@ -85,8 +85,23 @@ check-san:
 	$(MAKE) BUILD=build-san CREST_BIN=crest-san SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" crest-san
 	bash tests/run --crest ./crest-san
 
-clean:
-	rm -rf $(BUILD) build-san crest crest-san tests/bin
+# libFuzzer target over image reading (fuzz/fuzz_show.c), libcrest built
+# with clang, ASan and UBSan; fuzz-run: FUZZ_TIME seconds from fuzz/seeds
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 60
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) SAN="-fsanitize=fuzzer-no-link,address,undefined" build-fuzz/libcrest.a
+	$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Ilib -Ibuild-fuzz/images \
+		-o build-fuzz/fuzz_show fuzz/fuzz_show.c build-fuzz/libcrest.a $(LDLIBS)
 
-.PHONY: all tests deps test bench clean demo check-san
+fuzz-run: fuzz
+	mkdir -p build-fuzz/corpus
+	build-fuzz/fuzz_show -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+		build-fuzz/corpus fuzz/seeds 2>build-fuzz/fuzz.log || { tail -40 build-fuzz/fuzz.log; exit 1; }
+	tail -1 build-fuzz/fuzz.log
+
+clean:
+	rm -rf $(BUILD) build-san build-fuzz crest crest-san tests/bin
+
+.PHONY: all tests deps test bench clean demo check-san fuzz fuzz-run
 .SECONDARY: $(PB_C) $(PB_H)

@@ -575,6 +575,8 @@ int crest_restore(const struct crest_opts *o, pid_t *root)
 	r = do_restore(&s, root);
 	if (getenv("CREST_FAULT_N"))
 		pr_info("%lu fallible operations passed (CREST_FAULT_N)", fault_ops_passed());
+	if (getenv("CREST_KILL_AT"))
+		pr_info("%lu kill points passed (CREST_KILL_AT)", kill_points_passed());
 	if (r < 0)
 		kill_tree(&s);
 	else
