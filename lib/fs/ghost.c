@@ -104,14 +104,17 @@ struct ghost_dump {
 	struct remap_dir *dirs;
 	size_t nr_dirs;
 	uint64_t limit;
+	int img_dirfd;               /* the image directory (REMAP_JOURNAL) */
 };
 
 static struct ghost_dump *dump_state(struct dump_ctx *c)
 {
 	if (!c->ghost) {
 		c->ghost = xzalloc(sizeof(*c->ghost));
-		if (c->ghost)
+		if (c->ghost) {
 			c->ghost->limit = c->o->ghost_limit ? c->o->ghost_limit : GHOST_LIMIT_DEFAULT;
+			c->ghost->img_dirfd = c->dirfd;
+		}
 	}
 	return c->ghost;
 }
@@ -339,6 +342,17 @@ static int remap_dir_for(struct ghost_dump *d, pid_t pid, const char *what, cons
 	if (r < 0)
 		return r;
 	pr_info("remap links of this dump go to %s", rd->path);
+	/* noted in the image directory at once: were crest killed before
+	 * ghost.img is written, `crest gc -D DIR` still finds the directory */
+	int jfd = openat(d->img_dirfd, REMAP_JOURNAL, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (jfd < 0 || dprintf(jfd, "%s\n", rd->path) < 0) {
+		r = pr_errno(-errno, "pid %d: %s (%s): cannot note the remap directory %s in %s", pid, what,
+			     link, rd->path, REMAP_JOURNAL);
+		if (jfd >= 0)
+			close(jfd);
+		return r;
+	}
+	close(jfd);
 	*out = rd;
 	return 0;
 }
@@ -372,6 +386,7 @@ static int make_remap(struct dump_ctx *c, struct dump_task *t, const char *what,
 	if (linkat(AT_FDCWD, self, rd->dir_fd, name, AT_SYMLINK_FOLLOW) < 0)
 		return pr_errno(-errno, "pid %d: %s (%s): cannot make the remap link %s/%s", t->pid, what,
 				link, rd->path, name);
+	kill_point("remap link made");
 	r = xasprintf(&g->remap_path, "%s/%s", rd->path, name);
 	if (r >= 0)
 		g->remap_dir = xstrdup(rd->path);
@@ -530,6 +545,8 @@ void ghost_dump_free(struct dump_ctx *c, bool ok)
 
 	if (!d)
 		return;
+	if (!ok)
+		unlinkat(c->dirfd, REMAP_JOURNAL, 0);
 	for (size_t i = 0; i < d->nr; i++) {
 		GhostObj *g = d->objs[i];
 		if (!ok && g->remap_path) {

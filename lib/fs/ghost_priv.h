@@ -11,6 +11,9 @@
 #include "ghost.pb-c.h"
 
 #define REMAP_DIR ".crest-remap"
+/* In the image directory: every remap directory of the dump, one a line,
+ * written as each is made (crest gc finds them if ghost.img is missing) */
+#define REMAP_JOURNAL "remap-dirs"
 #define COPY_BUF (1 << 20)
 
 static inline const char *ghost_kind_name(int k)

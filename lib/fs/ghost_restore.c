@@ -5,6 +5,7 @@
  * unlinks it again; the tasks reopen it through /proc/self/fd.  Also
  * `crest gc`, which removes a dump's remap links.
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -507,6 +508,65 @@ void ghost_free(struct restore_ctx *c)
  * longer be restored if it has any). */
 int track_gc(int dirfd, const char *dir);   /* mm/track.c */
 
+/* The remap directories noted in REMAP_JOURNAL (a dump killed before it
+ * wrote ghost.img, or what the links of ghost.img leave): every link in
+ * them goes, then they and an empty .crest-remap. */
+static int gc_journal(int imgfd, const char *dir)
+{
+	_cleanup_close_ int jfd = openat(imgfd, REMAP_JOURNAL, O_RDONLY | O_CLOEXEC);
+	char buf[8192], *line, *save = NULL;
+	ssize_t len;
+	int ret = 0;
+
+	if (jfd < 0)
+		return errno == ENOENT ? 0 : pr_errno(-errno, "%s: cannot read %s", dir, REMAP_JOURNAL);
+	len = read(jfd, buf, sizeof(buf) - 1);
+	if (len < 0)
+		return pr_errno(-errno, "%s: cannot read %s", dir, REMAP_JOURNAL);
+	buf[len] = 0;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		_cleanup_close_ int dfd = -1;
+		const char *last = strrchr(line, '/');
+		struct dirent *de;
+		struct stat st;
+		DIR *d;
+		int n = 0;
+
+		if (!last || last - line < (long)strlen("/" REMAP_DIR) ||
+		    strncmp(last - strlen("/" REMAP_DIR), "/" REMAP_DIR, strlen("/" REMAP_DIR))) {
+			pr_err("%s: %s names %s, not a crest remap directory: left alone", dir, REMAP_JOURNAL, line);
+			ret = -EBADMSG;
+			continue;
+		}
+		dfd = open_nofollow(AT_FDCWD, line, O_RDONLY | O_DIRECTORY);
+		if (dfd < 0)
+			continue;   /* already gone */
+		if (fstat(dfd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 077)) {
+			pr_err("remap directory %s is not crest's own (0700): left alone", line);
+			ret = -EPERM;
+			continue;
+		}
+		d = fdopendir(dfd);
+		if (!d)
+			continue;
+		dfd = -1;
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.' && unlinkat(dirfd(d), de->d_name, 0) == 0)
+				n++;
+		closedir(d);
+		if (rmdir(line) == 0) {
+			_cleanup_free_ char *parent = strndup(line, (size_t)(last - line));
+			if (parent)
+				rmdir(parent);   /* .crest-remap, when empty */
+			pr_info("remap directory %s removed (%d link%s left by a dump that did not finish)", line,
+				n, n == 1 ? "" : "s");
+		}
+	}
+	if (ret == 0)
+		unlinkat(imgfd, REMAP_JOURNAL, 0);
+	return ret;
+}
+
 int crest_gc(const struct crest_opts *o)
 {
 	GhostObjs *img = NULL;
@@ -526,8 +586,9 @@ int crest_gc(const struct crest_opts *o)
 		goto out;
 	r = img_read(dirfd, "ghost.img", &ghost_objs__descriptor, (ProtobufCMessage **)&img, true);
 	if (r == -ENOENT) {
-		pr_info("%s: no ghost files, no remap links", o->images_dir);
-		r = 0;
+		r = gc_journal(dirfd, o->images_dir);
+		if (r == 0)
+			pr_info("%s: no ghost files, no remap links", o->images_dir);
 		goto out;
 	}
 	if (r < 0)
@@ -572,7 +633,9 @@ int crest_gc(const struct crest_opts *o)
 		}
 	}
 	pr_info("%s: %d remap link%s removed", o->images_dir, n, n == 1 ? "" : "s");
-	r = ret;
+	r = gc_journal(dirfd, o->images_dir);
+	if (ret < 0)
+		r = ret;
 out:
 	if (img)
 		protobuf_c_message_free_unpacked(&img->base, NULL);
