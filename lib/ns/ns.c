@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -259,6 +260,8 @@ int ns_dump_check(struct dump_ctx *c)
 /* ns_dump_in / ns_restore_in: a child of crest does the work in the
  * namespace and answers with one frame: status, length, then the result
  * (or the error message, which the child has logged already). */
+#define HELPER_TIMEOUT_MS 60000
+
 struct frame {
 	int32_t status;
 	uint32_t len;
@@ -280,8 +283,17 @@ static int recv_frame(int fd, pid_t child, const char *what, uint8_t **out, size
 {
 	struct frame f;
 	_cleanup_free_ uint8_t *buf = NULL;
-	int r = read_full(fd, &f, sizeof(f));
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int r;
 
+	/* a helper that hangs (a kind's callback) must not hang crest */
+	while ((r = poll(&pfd, 1, HELPER_TIMEOUT_MS)) < 0 && errno == EINTR)
+		;
+	if (r == 0) {
+		pr_err("%s: the helper process did not answer within %d s", what, HELPER_TIMEOUT_MS / 1000);
+		return -ETIMEDOUT;
+	}
+	r = read_full(fd, &f, sizeof(f));
 	if (r < 0) {
 		pr_err("%s: the helper process died without an answer", what);
 		return -ECHILD;
