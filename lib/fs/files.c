@@ -51,6 +51,7 @@ void files_dstate_free(struct dstate *s)
 		if (s->files[i].lfd >= 0)
 			close(s->files[i].lfd);
 		free(s->files[i].pb.path);
+		free(s->files[i].pb.mnt_path);
 		free(s->files[i].defer_err);
 		anonfd_desc_free(&s->files[i].pb);
 		locks_desc_free(&s->files[i].pb);

@@ -53,8 +53,8 @@ const char *files_kind_name(FilesKind k)
 /* ------------------------------------------------------------------ dump */
 
 /* The path must still lead to the object the fd refers to. */
-static int check_path(struct dump_ctx *c, pid_t pid, int fd, int lfd, const char *link, const struct stat *st,
-		      bool nofollow)
+static int check_path(struct dump_ctx *c, pid_t pid, int fd, int lfd, FilesDesc *d, const char *link,
+		      const struct stat *st, bool nofollow)
 {
 	struct stat pst;
 
@@ -72,8 +72,13 @@ static int check_path(struct dump_ctx *c, pid_t pid, int fd, int lfd, const char
 	    pst.st_ino != st->st_ino) {
 		if (mnt_dump_foreign(c, pid)) {
 			char what[32];
+			int r = mnt_dump_covered(c, pid, lfd, link, &d->mnt_id, &d->mnt_path);
+			if (r > 0) {   /* on a mount covered since: reopened in it */
+				d->has_mnt_id = true;
+				return 0;
+			}
 			snprintf(what, sizeof(what), "fd %d", fd);
-			return mnt_dump_unreachable(c, pid, what, link, lfd);
+			return r < 0 ? r : mnt_dump_unreachable(c, pid, what, link, lfd);
 		}
 		pr_err("pid %d: fd %d (%s): the path no longer leads to the open file (deleted, replaced "
 		       "or in another mount namespace); unlinked/replaced files are not supported yet",
@@ -149,7 +154,7 @@ static int classify_fifo(struct dump_ctx *c, struct dstate *s, struct dfile *f, 
 {
 	char proc[64], what[32];
 	uint32_t id;
-	int r = check_path(c, s->pid, f->fd, f->lfd, link, st, false);
+	int r = check_path(c, s->pid, f->fd, f->lfd, &f->pb, link, st, false);
 
 	if (r < 0)
 		return r;
@@ -185,13 +190,13 @@ int files_classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const 
 
 	if (flags & O_PATH) {
 		f->pb.kind = FILES_KIND__FILES_OPATH;
-		r = check_path(c, pid, fd, f->lfd, link, st, S_ISLNK(st->st_mode));
+		r = check_path(c, pid, fd, f->lfd, &f->pb, link, st, S_ISLNK(st->st_mode));
 		if (r < 0)
 			return r;
 	} else if (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode)) {
 		if (!strncmp(link, "/memfd:", 7) && S_ISREG(st->st_mode))
 			return classify_memfd(c, s, f, link, st);
-		r = check_path(c, pid, fd, f->lfd, link, st, false);
+		r = check_path(c, pid, fd, f->lfd, &f->pb, link, st, false);
 		if (r < 0)
 			return r;
 		f->pb.kind = S_ISREG(st->st_mode) ? FILES_KIND__FILES_REG : FILES_KIND__FILES_DIR;
@@ -226,7 +231,7 @@ int files_classify(struct dump_ctx *c, struct dstate *s, struct dfile *f, const 
 				"(--shell-job)", pid, fd, link);
 			f->pb.kind = FILES_KIND__FILES_SHELL_TTY;
 		} else if (is_simple_chrdev(st)) {
-			r = check_path(c, pid, fd, f->lfd, link, st, false);
+			r = check_path(c, pid, fd, f->lfd, &f->pb, link, st, false);
 			if (r < 0)
 				return r;
 			f->pb.kind = FILES_KIND__FILES_CHR;
@@ -339,6 +344,8 @@ int files_load_check_desc(struct restore_ctx *c, struct restore_task *t, struct 
 		}
 		return 0;
 	}
+	if (by_path(d) && d->has_mnt_id)   /* in its own mount (ns/mnt_restore.c) */
+		return mnt_restore_need(c, pid, fd, d->mnt_id, d->mnt_path);
 	if (!by_path(d) || mnt_restore_foreign(c, pid))
 		return 0;   /* (in a mount namespace of the tree: built later) */
 	bool nofollow = d->kind == FILES_KIND__FILES_OPATH && S_ISLNK(d->mode);
@@ -357,7 +364,8 @@ static int move_up(int fd, int base)
 	return n < 0 ? -e : n;
 }
 
-static int open_by_path(pid_t pid, int fd, const FilesDesc *d, int base, bool same_inode)
+static int open_by_path(struct restore_ctx *c, pid_t pid, int fd, const FilesDesc *d, int base,
+			bool same_inode)
 {
 	_cleanup_close_ int lfd = -1;
 	int oflags = (int)(d->flags & FILES_OPEN_MASK), r;
@@ -368,7 +376,10 @@ static int open_by_path(pid_t pid, int fd, const FilesDesc *d, int base, bool sa
 		if (S_ISLNK(d->mode))
 			oflags |= O_NOFOLLOW;
 	}
-	lfd = open(d->path, oflags | O_CLOEXEC);
+	if (d->has_mnt_id)   /* in its own mount, covered by another one */
+		lfd = mnt_restore_openat(c, pid, d->mnt_id, d->mnt_path, oflags | O_CLOEXEC);
+	else
+		lfd = open(d->path, oflags | O_CLOEXEC);
 	if (lfd < 0)
 		return pr_errno(-errno, "pid %d: fd %d (%s): cannot reopen the %s (flags 0%o)", pid, fd,
 				d->path, files_kind_name(d->kind), oflags);
@@ -526,6 +537,6 @@ int files_open_desc(struct restore_ctx *c, struct restore_task *t, const FilesDe
 	default:
 		/* in a mount namespace of the tree the file may be on a new
 		 * mount (tmpfs): other inode numbers (ns/mnt_restore.c) */
-		return open_by_path(t->pid, fd, d, base, !mnt_restore_foreign(c, t->pid));
+		return open_by_path(c, t->pid, fd, d, base, !mnt_restore_foreign(c, t->pid));
 	}
 }

@@ -830,6 +830,36 @@ int mnt_dump_stat(struct dump_ctx *c, pid_t pid, const char *path, struct stat *
 	return fstatat(fd, rel(path), st, nofollow ? AT_SYMLINK_NOFOLLOW : 0) < 0 ? -errno : 0;
 }
 
+int mnt_dump_covered(struct dump_ctx *c, pid_t pid, int fd, const char *path, uint32_t *mnt_id, char **rel)
+{
+	struct ns_d *n;
+	struct statx sx;
+	int r = task_ns(c, pid, &n);
+
+	if (r < 0)
+		return r;
+	if (!n || path[0] != '/' ||
+	    syscall(SYS_statx, fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &sx) < 0 || !(sx.stx_mask & STATX_MNT_ID))
+		return 0;
+	for (size_t i = 0; i < n->pb.n_mounts; i++) {
+		const MntEntry *m = n->pb.mounts[i];
+		const char *in;
+		if (m->old_id != sx.stx_mnt_id)
+			continue;
+		in = path_inside(path, m->mountpoint);
+		if (!in)
+			return 0;
+		*rel = xstrdup(*in ? in : ".");
+		if (!*rel)
+			return -ENOMEM;
+		*mnt_id = m->old_id;
+		pr_info("pid %d: %s is on mount %u (%s), covered since: reopened in it", pid, path, m->old_id,
+			m->mountpoint);
+		return 1;
+	}
+	return 0;
+}
+
 int mnt_dump_unreachable(struct dump_ctx *c, pid_t pid, const char *what, const char *path, int fd)
 {
 	struct mnt_dump *d = get_d(c);

@@ -33,6 +33,12 @@ int mnt_dump_stat(struct dump_ctx *c, pid_t pid, const char *path, struct stat *
  * not lead to it in pid's mount namespace, naming the mount it is on. */
 int mnt_dump_unreachable(struct dump_ctx *c, pid_t pid, const char *what, const char *path, int fd);
 
+/* A file of pid (fd: crest's copy) on a mount of pid's namespace that its
+ * path /proc shows no longer reaches (covered since): 1 with its mount's
+ * mountinfo id and the path inside it (malloc'd), 0 if not so (nothing
+ * logged), or -errno (logged). */
+int mnt_dump_covered(struct dump_ctx *c, pid_t pid, int fd, const char *path, uint32_t *mnt_id, char **rel);
+
 /* Does pid live in a mount namespace other than crest's? */
 bool mnt_dump_foreign(struct dump_ctx *c, pid_t pid);
 
@@ -59,6 +65,15 @@ struct MntNs;
  * crest's own / none). */
 const struct MntNs *mnt_restore_ns_of(struct restore_ctx *c, pid_t pid);
 const struct MntNs *mnt_restore_ns_by_ino(struct restore_ctx *c, uint64_t ino);
+
+/* At load: fd of pid is reopened at rel inside mount mnt_id of its
+ * namespace (covered there): crest takes an fd of that mount from the
+ * namespace's builder.  0 or -errno (logged). */
+int mnt_restore_need(struct restore_ctx *c, pid_t pid, int fd, uint32_t mnt_id, const char *rel);
+/* In the restored task: open rel inside that mount.  fd or -errno (logged). */
+int mnt_restore_openat(struct restore_ctx *c, pid_t pid, uint32_t mnt_id, const char *rel, int flags);
+/* In crest, the builder of ns (image ns_ino) alive: take its mount fds. */
+int mnt_restore_take(struct restore_ctx *c, uint64_t ns_ino, pid_t holder, int floor);
 
 /* mnt_ns.c: the namespace plumbing (ns.c) builds mount namespaces */
 bool mnt_ns_glued(void);

@@ -84,6 +84,11 @@ static int mnt_ns_finish(struct restore_ctx *c, const Namespace *ns, int nsfd)
 	return r;
 }
 
+static int mnt_ns_created(struct restore_ctx *c, const Namespace *ns, pid_t holder, int floor)
+{
+	return mnt_restore_take(c, ns->ino, holder, floor);
+}
+
 bool mnt_ns_glued(void)
 {
 	return true;
@@ -94,4 +99,5 @@ const struct ns_kind_ops mnt_ns_ops = {
 	.load = mnt_ns_load,
 	.create = mnt_ns_create,
 	.finish = mnt_ns_finish,
+	.created = mnt_ns_created,
 };

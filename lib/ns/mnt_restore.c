@@ -36,9 +36,25 @@
 #include "util/util.h"
 
 
+/* A mount whose fd the tasks need (a file reopened in it, covered). */
+struct need {
+	uint64_t ns_ino;
+	uint32_t old_id;
+	int fd;            /* crest's, at or above the floor (-1 until taken) */
+};
+
+/* what a builder sends crest: its fd holding mount old_id (0: the end) */
+struct took {
+	uint32_t old_id;
+	int32_t fd;
+};
+
 struct mnt_restore {
 	bool loaded;
 	MntNss *img;
+	struct need *need;
+	size_t nneed;
+	int pipe[2];       /* builders -> crest (made at load when needed) */
 };
 
 static struct mnt_restore *get_r(struct restore_ctx *c)
@@ -52,6 +68,7 @@ static struct mnt_restore *get_r(struct restore_ctx *c)
 		m = xzalloc(sizeof(*m));
 		if (!m)
 			return NULL;
+		m->pipe[0] = m->pipe[1] = -1;
 		c->mod[MOD_MNT] = m;
 	}
 	r = img_read(c->dirfd, "mnt.img", &mnt_nss__descriptor, (ProtobufCMessage **)&m->img, true);
@@ -108,6 +125,14 @@ static int find_idx(const MntNs *ns, uint64_t id)
 {
 	for (size_t i = 0; i < ns->n_mounts; i++)
 		if (ns->mounts[i]->id == id)
+			return (int)i;
+	return -1;
+}
+
+static int find_old(const MntNs *ns, uint32_t old_id)
+{
+	for (size_t i = 0; i < ns->n_mounts; i++)
+		if (ns->mounts[i]->old_id == old_id)
 			return (int)i;
 	return -1;
 }
@@ -193,12 +218,124 @@ int mnt_restore_load(struct restore_ctx *c, struct restore_task *t)
 	return 0;
 }
 
+static void close_pipe(struct mnt_restore *m)
+{
+	for (int i = 0; i < 2; i++)
+		if (m->pipe[i] >= 0) {
+			close(m->pipe[i]);
+			m->pipe[i] = -1;
+		}
+}
+
+int mnt_restore_need(struct restore_ctx *c, pid_t pid, int fd, uint32_t mnt_id, const char *rel)
+{
+	struct mnt_restore *m = get_r(c);
+	const MntNs *ns = mnt_restore_ns_of(c, pid);
+	bool found = false;
+
+	for (size_t i = 0; ns && i < ns->n_mounts && !found; i++)
+		found = ns->mounts[i]->old_id == mnt_id;
+	if (!m || !found || !rel || !*rel || rel[0] == '/') {
+		pr_err("image files-%d.img is corrupt: fd %d is in mount %u, which its mount namespace lacks",
+		       pid, fd, mnt_id);
+		return -EBADMSG;
+	}
+	for (size_t i = 0; i < m->nneed; i++)
+		if (m->need[i].ns_ino == ns->ino && m->need[i].old_id == mnt_id)
+			return 0;
+	struct need *n = realloc(m->need, (m->nneed + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	m->need = n;
+	m->need[m->nneed++] = (struct need){ .ns_ino = ns->ino, .old_id = mnt_id, .fd = -1 };
+	if (m->pipe[0] < 0 && pipe2(m->pipe, O_CLOEXEC) < 0)
+		return pr_errno(-errno, "pid %d: fd %d: pipe", pid, fd);
+	return 0;
+}
+
+int mnt_restore_openat(struct restore_ctx *c, pid_t pid, uint32_t mnt_id, const char *rel, int flags)
+{
+	struct mnt_restore *m = get_r(c);
+	const MntNs *ns = mnt_restore_ns_of(c, pid);
+
+	for (size_t i = 0; m && ns && i < m->nneed; i++)
+		if (m->need[i].ns_ino == ns->ino && m->need[i].old_id == mnt_id && m->need[i].fd >= 0) {
+			int fd = openat(m->need[i].fd, rel, flags);
+			if (fd < 0)
+				pr_errno(-errno, "pid %d: %s inside mount %u (covered): cannot open it", pid, rel,
+					 mnt_id);
+			return fd < 0 ? -errno : fd;
+		}
+	pr_err("pid %d: no fd of mount %u to open %s in", pid, mnt_id, rel);
+	return -ENOENT;
+}
+
+/* In the builder: the fds of the mounts the tasks need, to crest. */
+static int send_needed(struct restore_ctx *c, const MntNs *ns, const int *fds)
+{
+	struct mnt_restore *m = c->mod[MOD_MNT];
+	struct took end = { 0, -1 };
+
+	if (!m || m->pipe[1] < 0)
+		return 0;
+	for (size_t i = 0; i < m->nneed; i++) {
+		int k;
+		if (m->need[i].ns_ino != ns->ino || (k = find_old(ns, m->need[i].old_id)) < 0)
+			continue;
+		struct took t = { m->need[i].old_id, fcntl(fds[k], F_DUPFD_CLOEXEC, 3) };
+		if (t.fd < 0 || write(m->pipe[1], &t, sizeof(t)) != sizeof(t))
+			return pr_errno(-EIO, "mount %u: handing its fd to crest", t.old_id);
+	}
+	return write(m->pipe[1], &end, sizeof(end)) == sizeof(end) ? 0 : -EIO;
+}
+
+int mnt_restore_take(struct restore_ctx *c, uint64_t ns_ino, pid_t holder, int floor)
+{
+	struct mnt_restore *m = c->mod[MOD_MNT];
+	struct took t;
+	int pidfd, r = 0;
+
+	if (!m || m->pipe[0] < 0)
+		return 0;
+	pidfd = (int)syscall(SYS_pidfd_open, holder, 0);
+	if (pidfd < 0)
+		return pr_errno(-errno, "mount namespace %llu: pidfd of its builder", (unsigned long long)ns_ino);
+	while (r == 0 && read(m->pipe[0], &t, sizeof(t)) == sizeof(t) && t.fd >= 0) {
+		for (size_t i = 0; i < m->nneed; i++) {
+			int fd;
+			if (m->need[i].ns_ino != ns_ino || m->need[i].old_id != t.old_id)
+				continue;
+			fd = (int)syscall(SYS_pidfd_getfd, pidfd, t.fd, 0);
+			if (fd >= 0) {
+				m->need[i].fd = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+				close(fd);
+			}
+			if (fd < 0 || m->need[i].fd < 0)
+				r = pr_errno(-errno, "mount %u: taking its fd from the builder", t.old_id);
+		}
+	}
+	close(pidfd);
+	/* every namespace built (they are made one after the other): the pipe
+	 * must not reach the tasks */
+	bool all = true;
+	for (size_t i = 0; i < m->nneed; i++)
+		all = all && m->need[i].fd >= 0;
+	if (all)
+		close_pipe(m);
+	return r;
+}
+
 void mnt_restore_fini(struct restore_ctx *c)
 {
 	struct mnt_restore *m = c->mod[MOD_MNT];
 
 	if (!m)
 		return;
+	close_pipe(m);
+	for (size_t i = 0; i < m->nneed; i++)
+		if (m->need[i].fd >= 0)
+			close(m->need[i].fd);
+	free(m->need);
 	if (m->img)
 		protobuf_c_message_free_unpacked(&m->img->base, NULL);
 	free(m);
@@ -474,6 +611,9 @@ int mnt_build(struct restore_ctx *c, const MntNs *ns)
 		if (!skip[i] && (r = set_attr(ns->mounts[i], fds[i])) < 0)
 			goto out;
 	r = propagation(ns, fds, skip);
+	if (r < 0)
+		goto out;
+	r = send_needed(c, ns, fds);
 	if (r < 0)
 		goto out;
 	if (fchdir(fds[0]) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 ||

@@ -646,6 +646,8 @@ static int make_ns(struct restore_ctx *c, struct ns_restore *s, size_t i, int fl
 			r = pr_errno(-errno, "%s: cannot open the new one (%s)", what, path);
 		s->fds[i] = fd;
 	}
+	if (r == 0 && ops->created)
+		r = ops->created(c, ns, pid, floor);
 	close(q[1]);
 	reap(pid);
 	if (r == 0)

@@ -88,6 +88,9 @@ struct ns_kind_ops {
 	int (*pre_create)(struct restore_ctx *c, const Namespace *ns);
 	int (*create)(struct restore_ctx *c, const Namespace *ns);
 	int (*finish)(struct restore_ctx *c, const Namespace *ns, int nsfd);
+	/* in crest right after .create, the holder still alive (optional): e.g.
+	 * take fds it left open (pidfd_getfd); crest's at or above floor */
+	int (*created)(struct restore_ctx *c, const Namespace *ns, pid_t holder, int floor);
 	void (*restore_free)(struct restore_ctx *c);
 };
 

@@ -11,7 +11,9 @@
 # PID (the container's init: the tree to dump), OUTER (unshare) and CNT
 # (the counter as crest sees it).
 # ct_mounts: the container's mountinfo without what may change at restore
-# (mount ids, devices of new file systems, peer group numbers).
+# (mount ids, devices of new file systems, peer group numbers), sorted: a
+# proc for a pid namespace of the tree is made last at restore (once that
+# namespace exists), so it comes later in the list.
 ct_start() {
 	local setup=${1:-} inside=${2:-} i
 	{
@@ -60,7 +62,8 @@ EOF
 
 ct_mounts() {
 	awk '{ sub(/^[0-9]+ [0-9]+ /, ""); if ($0 ~ / - (tmpfs|proc|devpts|mqueue|sysfs) /) $1 = "new";
-	       gsub(/shared:[0-9]+/, "shared"); gsub(/master:[0-9]+/, "master"); print }' /proc/$PID/mountinfo
+	       gsub(/shared:[0-9]+/, "shared"); gsub(/master:[0-9]+/, "master"); print }' /proc/$PID/mountinfo |
+		sort
 }
 
 # Restore twice; each time the count goes on from at_dump, ct_check (a
