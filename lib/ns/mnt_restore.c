@@ -146,13 +146,22 @@ static bool under(const MntNs *ns, size_t i, const bool *redo)
 	return false;
 }
 
+/* Is ns the namespace of the tree's root task (the one --root is for)? */
+static bool root_ns(struct restore_ctx *c, const MntNs *ns)
+{
+	for (size_t k = 0; c->nr_tasks && k < ns->n_pids; k++)
+		if (ns->pids[k] == c->tasks[0]->pid)
+			return true;
+	return false;
+}
+
 /* The source of an external mount now: --root for the root, --external,
  * or where crest saw it at dump. */
 static const char *ext_source(struct restore_ctx *c, const MntNs *ns, const MntEntry *m, bool top,
 			      bool *checked)
 {
 	*checked = false;
-	if (top && c->o->root)
+	if (top && c->o->root && root_ns(c, ns))
 		return c->o->root;
 	if (m->ext_key)
 		return ext_value(c->o, m->ext_key);
@@ -177,7 +186,7 @@ int mnt_restore_load(struct restore_ctx *c, struct restore_task *t)
 	}
 	if (ns->pids[0] != t->pid)
 		return 0;
-	if (c->o->root && ns->n_mounts && ns->mounts[0]->kind != MNT_KIND__MNT_EXTERNAL) {
+	if (c->o->root && root_ns(c, ns) && ns->n_mounts && ns->mounts[0]->kind != MNT_KIND__MNT_EXTERNAL) {
 		pr_err("pid %d: --root %s: the root of its mount namespace was a %s mount made anew at "
 		       "restore (tmpfs: its files are in the image), not a host directory: restore without "
 		       "--root", t->pid, c->o->root, ns->mounts[0]->fstype);
