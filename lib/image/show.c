@@ -27,6 +27,7 @@
 #include "inventory.pb-c.h"
 #include "util/log.h"
 #include "util/util.h"
+#include "ns/mnt.h"
 
 #define BYTES_SHORT 32          /* human view: bytes fields show this much */
 #define LIST_PER_LINE 8         /* human view: repeated numbers per line */
@@ -935,6 +936,8 @@ int crest_show(const char *images_dir, bool json, FILE *out)
 		} else {
 			struct show s = { .out = out, .json = false };
 			fprintf(out, "%s: %s (%lld bytes)\n", name, d->name, (long long)st.st_size);
+			if (!strcmp(d->name, "MntNss"))
+				mnt_show_tree(out, msg);   /* ns/mnt.c: the mount trees first */
 			print_msg(&s, msg, 1);
 		}
 		protobuf_c_message_free_unpacked(msg, NULL);

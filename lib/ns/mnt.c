@@ -893,6 +893,47 @@ int mnt_dump_unreachable(struct dump_ctx *c, pid_t pid, const char *what, const 
 	return -ENOTSUP;
 }
 
+/* crest show: each namespace's tree, one line a mount, children under their
+ * parent (in stacking order), indented by depth */
+static void show_one(FILE *out, const MntNs *ns, size_t k, int depth)
+{
+	static const char *const kinds[] = { "tmpfs (archived)", "proc (made anew)", "sysfs (made anew)",
+		"devpts (made anew)", "mqueue (made anew)", "cgroup2 (made anew)", "bind", "external" };
+	const MntEntry *m = ns->mounts[k];
+
+	fprintf(out, "    %*s%s  %s %s, root %s, %s%s%s%s%s%s%s%s", depth * 2, "", m->mountpoint, m->fstype,
+		m->source ? m->source : "-", m->root, m->kind < ARRAY_SIZE(kinds) ? kinds[m->kind] : "?",
+		m->host_path ? " of " : "", m->host_path ? m->host_path : "", m->ext_key ? " key " : "",
+		m->ext_key ? m->ext_key : "", (m->attr & MOUNT_ATTR_RDONLY) ? ", ro" : "",
+		(m->propagation & MS_UNBINDABLE) ? ", unbindable" : "", m->has_master ? ", slave" : "");
+	if (m->has_peer_group)
+		fprintf(out, ", shared:%llu", (unsigned long long)m->peer_group);
+	fputc('\n', out);
+	if (depth > 64)
+		return;
+	for (size_t j = 0; j < ns->n_mounts; j++)
+		if (j != k && ns->mounts[j]->parent == m->id)
+			show_one(out, ns, j, depth + 1);
+}
+
+void mnt_show_tree(FILE *out, const ProtobufCMessage *msg)
+{
+	const MntNss *all = (const MntNss *)msg;
+
+	for (size_t i = 0; i < all->n_ns; i++) {
+		const MntNs *ns = all->ns[i];
+		fprintf(out, "  mount tree of namespace %llu (%zu mounts):\n", (unsigned long long)ns->ino,
+			ns->n_mounts);
+		for (size_t k = 0; k < ns->n_mounts; k++) {
+			bool top = true;
+			for (size_t j = 0; j < ns->n_mounts && top; j++)
+				top = ns->mounts[j]->id != ns->mounts[k]->parent;
+			if (top)
+				show_one(out, ns, k, 0);
+		}
+	}
+}
+
 /* ------------------------------------------------------------- module */
 
 static int mnt_dump(struct dump_ctx *c, struct dump_task *t)

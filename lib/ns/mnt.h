@@ -39,6 +39,11 @@ int mnt_dump_unreachable(struct dump_ctx *c, pid_t pid, const char *what, const 
  * logged), or -errno (logged). */
 int mnt_dump_covered(struct dump_ctx *c, pid_t pid, int fd, const char *path, uint32_t *mnt_id, char **rel);
 
+/* crest show: the trees of mnt.img (an MntNss), readably. */
+#include <stdio.h>
+#include <protobuf-c/protobuf-c.h>
+void mnt_show_tree(FILE *out, const ProtobufCMessage *msg);
+
 /* Does pid live in a mount namespace other than crest's? */
 bool mnt_dump_foreign(struct dump_ctx *c, pid_t pid);
 
