@@ -355,6 +355,8 @@ static int dump_opts(InetSk *k, int lfd, pid_t pid, int fd, const char *desc)
 			continue;       /* not known to this kernel */
 		if (v == dv)
 			continue;
+		if (o->level == IPPROTO_TCP && o->name == TCP_MAXSEG && (v < 88 || v > 32767))
+			continue;       /* not a value the program set */
 		/* the kernel doubles SO_SNDBUF/SO_RCVBUF (and reports that) */
 		if (o->level == SOL_SOCKET && (o->name == SO_SNDBUF || o->name == SO_RCVBUF))
 			v /= 2;
@@ -432,7 +434,7 @@ static int peek_queue(int lfd, int queue, size_t len, ProtobufCBinaryData *out, 
 }
 
 /* An established connection, read in repair mode (left on: see top). */
-static int dump_tcp_conn(struct isk *u, int lfd, pid_t pid, int fd, const char *desc)
+static int dump_tcp_conn(struct isk *u, int lfd, pid_t pid, int fd, const char *desc, uint32_t state)
 {
 	InetSkTcp *tc = xzalloc(sizeof(*tc));
 	struct tcp_repair_window w;
@@ -445,6 +447,15 @@ static int dump_tcp_conn(struct isk *u, int lfd, pid_t pid, int fd, const char *
 		return -ENOMEM;
 	inet_sk_tcp__init(tc);
 	u->pb->tcp = tc;
+	if (state != ISK_ESTABLISHED) {
+		tc->has_state = tc->has_fin_sent = tc->has_fin_rcvd = true;
+		tc->state = state;
+		tc->fin_sent = state == ISK_FIN_WAIT1 || state == ISK_FIN_WAIT2 || state == ISK_LAST_ACK ||
+			       state == ISK_CLOSING;
+		tc->fin_rcvd = state == ISK_CLOSE_WAIT || state == ISK_LAST_ACK || state == ISK_CLOSING;
+		pr_info("pid %d: fd %d (%s) is half-closed (%s): restored established, then its FINs again",
+			pid, fd, desc, isk_state_name(state));
+	}
 	r = isk_repair(lfd, 1);
 	if (r < 0)
 		return pr_errno(r, "pid %d: fd %d (%s): cannot put the connection in TCP_REPAIR mode "
@@ -504,14 +515,16 @@ static int dump_tcp_conn(struct isk *u, int lfd, pid_t pid, int fd, const char *
 		tc->timestamp = (uint32_t)v;
 	}
 	l = sizeof(w);
-	if (getsockopt(lfd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, &l) < 0)
+	if (getsockopt(lfd, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, &l) < 0 && state == ISK_ESTABLISHED)
 		return pr_errno(-errno, "pid %d: fd %d (%s): TCP_REPAIR_WINDOW", pid, fd, desc);
+	if (l == sizeof(w) && (state == ISK_ESTABLISHED || w.snd_wnd || w.rcv_wnd)) {
 	tc->has_snd_wl1 = tc->has_snd_wnd = tc->has_max_window = tc->has_rcv_wnd = tc->has_rcv_wup = true;
 	tc->snd_wl1 = w.snd_wl1;
 	tc->snd_wnd = w.snd_wnd;
 	tc->max_window = w.max_window;
 	tc->rcv_wnd = w.rcv_wnd;
 	tc->rcv_wup = w.rcv_wup;
+	}
 	if (opt_int(lfd, SOL_SOCKET, SO_SNDBUF, &v) == 0) {
 		tc->has_sndbuf = true;
 		tc->sndbuf = (uint32_t)v;
@@ -618,6 +631,7 @@ static int add_socket(struct dump_ctx *c, struct skinet_dump *sd, struct dstate 
 	char desc[200];
 	socklen_t l;
 	size_t nsi = 0;
+	uint32_t tstate = ISK_ESTABLISHED;
 	struct isk *u;
 	InetSk *k;
 
@@ -675,6 +689,11 @@ static int add_socket(struct dump_ctx *c, struct skinet_dump *sd, struct dstate 
 		if (getsockopt(f->lfd, IPPROTO_TCP, TCP_INFO, &ti, &tl) < 0)
 			return pr_errno(-errno, "pid %d: fd %d (%s): TCP_INFO", pid, fd, link);
 		k->state = ti.tcpi_state;
+		if (k->state == ISK_CLOSE && ti.tcpi_options) {   /* options negotiated: it was connected */
+			pr_err("pid %d: fd %d is %s, a TCP socket whose connection is over (closed or reset; "
+			       "the program still holds it): not supported yet", pid, fd, link);
+			return -ENOTSUP;
+		}
 	} else {
 		/* UDP: connected or not */
 		struct sockaddr_storage ps;
@@ -721,6 +740,14 @@ static int add_socket(struct dump_ctx *c, struct skinet_dump *sd, struct dstate 
 		}
 		break;
 	case ISK_ESTABLISHED:
+	case ISK_FIN_WAIT1:
+	case ISK_FIN_WAIT2:
+	case ISK_CLOSE_WAIT:
+	case ISK_LAST_ACK:
+	case ISK_CLOSING:
+		/* half-closed ones are made established, then closed again */
+		tstate = k->state;
+		k->state = ISK_ESTABLISHED;
 		k->has_bound = true;
 		k->bound = true;
 		break;
@@ -748,7 +775,7 @@ static int add_socket(struct dump_ctx *c, struct skinet_dump *sd, struct dstate 
 		k->has_locked = k->locked = true;
 	}
 	if (k->state == ISK_ESTABLISHED) {
-		r = dump_tcp_conn(u, u->lfd, pid, fd, desc);
+		r = dump_tcp_conn(u, u->lfd, pid, fd, desc, tstate);
 		if (r < 0)
 			return r;
 	}

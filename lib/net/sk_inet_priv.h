@@ -18,8 +18,13 @@
 /* TCP states (include/net/tcp_states.h) */
 #define ISK_ESTABLISHED 1
 #define ISK_SYN_SENT 2
+#define ISK_FIN_WAIT1 4
+#define ISK_FIN_WAIT2 5
 #define ISK_CLOSE 7
+#define ISK_CLOSE_WAIT 8
+#define ISK_LAST_ACK 9
 #define ISK_LISTEN 10
+#define ISK_CLOSING 11
 
 static inline const char *isk_state_name(uint32_t s)
 {

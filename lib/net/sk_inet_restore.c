@@ -528,6 +528,10 @@ static int open_conn(struct restore_ctx *c, pid_t pid, int fd, const FilesDesc *
 	char desc[200];
 	unsigned nro = 0;
 	int r;
+	/* a FIN takes a sequence number: without it, the connection is made
+	 * established, and the FINs come again in .prepare2 */
+	uint32_t snd_end = tc->snd_seq - (tc->fin_sent ? 1u : 0u);
+	uint32_t rcv_end = tc->rcv_seq - (tc->fin_rcvd ? 1u : 0u);
 
 	isk_what(k, desc, sizeof(desc));
 	if (!sr)
@@ -549,9 +553,9 @@ static int open_conn(struct restore_ctx *c, pid_t pid, int fd, const FilesDesc *
 	if (bind(s, (struct sockaddr *)&ss, sl) < 0)
 		return pr_errno(-errno, "pid %d: fd %d (%s): bind in repair mode", pid, fd, desc);
 	if ((r = set_int(s, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_SEND_QUEUE)) < 0 ||
-	    (r = set_int(s, IPPROTO_TCP, TCP_QUEUE_SEQ, (int)(tc->snd_seq - (uint32_t)tc->sndq.len))) < 0 ||
+	    (r = set_int(s, IPPROTO_TCP, TCP_QUEUE_SEQ, (int)(snd_end - (uint32_t)tc->sndq.len))) < 0 ||
 	    (r = set_int(s, IPPROTO_TCP, TCP_REPAIR_QUEUE, TCP_RECV_QUEUE)) < 0 ||
-	    (r = set_int(s, IPPROTO_TCP, TCP_QUEUE_SEQ, (int)(tc->rcv_seq - (uint32_t)tc->rcvq.len))) < 0)
+	    (r = set_int(s, IPPROTO_TCP, TCP_QUEUE_SEQ, (int)(rcv_end - (uint32_t)tc->rcvq.len))) < 0)
 		return pr_errno(r, "pid %d: fd %d (%s): TCP_QUEUE_SEQ", pid, fd, desc);
 	/* the MSS the connection uses (mss_cache) is computed at connect()
 	 * from the clamp it has then (536 by default: the repair option comes
@@ -591,6 +595,11 @@ static int open_conn(struct restore_ctx *c, pid_t pid, int fd, const FilesDesc *
 	if (tc->has_snd_wnd) {
 		struct tcp_repair_window w = { tc->snd_wl1, tc->snd_wnd, tc->max_window, tc->rcv_wnd,
 					       tc->rcv_wup };
+		/* the window's marks counted the FIN received */
+		if ((int32_t)(w.rcv_wup - rcv_end) > 0)
+			w.rcv_wup = rcv_end;
+		if ((int32_t)(w.snd_wl1 - (rcv_end + w.rcv_wnd)) > 0)
+			w.snd_wl1 = rcv_end;
 		if (setsockopt(s, IPPROTO_TCP, TCP_REPAIR_WINDOW, &w, sizeof(w)) < 0)
 			return pr_errno(-errno, "pid %d: fd %d (%s): TCP_REPAIR_WINDOW", pid, fd, desc);
 	}
@@ -746,8 +755,11 @@ int skinet_prepare2(struct restore_ctx *c, struct restore_task *t)
 				return pr_errno(r, "pid %d: fd %d (%s): sending the %zu queued bytes again", t->pid,
 						x->fd, desc, tc->sndq.len);
 		}
-		pr_debug("pid %d: fd %d (%s): connection live again, %zu bytes queued to send", t->pid,
-			 x->fd, desc, tc->sndq.len);
+		if (tc->fin_sent && shutdown(x->fd, SHUT_WR) < 0)
+			return pr_errno(-errno, "pid %d: fd %d (%s): shutdown(SHUT_WR): its FIN again", t->pid,
+					x->fd, desc);
+		pr_debug("pid %d: fd %d (%s): connection live again, %zu bytes queued to send%s", t->pid,
+			 x->fd, desc, tc->sndq.len, tc->fin_sent ? ", then its FIN" : "");
 	}
 	if (sr) {
 		free(sr->conn);

@@ -340,6 +340,12 @@ int skinet_dump_tree(struct dump_ctx *c, struct dstate **tasks, size_t n)
 			continue;
 		}
 		isk_what(k, desc, sizeof(desc));
+		if (k->tcp && k->tcp->fin_rcvd) {
+			pr_err("pid %d: fd %d is %s, a TCP connection that received its peer's FIN (%s) from "
+			       "a peer outside the dumped tree: not supported yet (the FIN cannot be received "
+			       "again)", u->pid, u->fd, desc, isk_state_name(k->tcp->state));
+			return -ENOTSUP;
+		}
 		if (!c->o->tcp_established) {
 			pr_err("pid %d: fd %d is %s, a TCP connection whose peer is not in the dumped tree: "
 			       "dump with --tcp-established to keep it (the restore must then run where the "
