@@ -35,6 +35,9 @@
 #include "util/util.h"
 
 #define NSIG_KERNEL 64
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000
+#endif
 #define SIGINFO_SIZE 128
 #define SIGSET_SIZE 8
 
@@ -338,6 +341,33 @@ fail:
 	return r;
 }
 
+/*
+ * Signals the fresh task has at their default for sure, so that a SIG_DFL
+ * action (without flags) of the image needs no injected rt_sigaction (62 of
+ * them per task otherwise): neither caught nor ignored in the task
+ * (SigCgt, SigIgn), and without flags or mask in crest, whose dispositions
+ * it inherited through fork.
+ */
+static uint64_t default_sigs(pid_t pid)
+{
+	_cleanup_free_ char *st = NULL;
+	const char *cgt, *ign;
+	uint64_t busy, dfl = 0;
+
+	if (proc_read(pid, "status", &st, NULL) < 0 || !(cgt = proc_status_field(st, "SigCgt")) ||
+	    !(ign = proc_status_field(st, "SigIgn")))
+		return 0;
+	busy = strtoull(cgt, NULL, 16) | strtoull(ign, NULL, 16);
+	for (int sig = 1; sig <= NSIG_KERNEL && sig <= 64; sig++) {
+		struct sigaction cur;
+		if (busy & (1ULL << (sig - 1)) || sigaction(sig, NULL, &cur) < 0)
+			continue;
+		if (cur.sa_handler == SIG_DFL && !(cur.sa_flags & ~SA_RESTORER) && sigisemptyset(&cur.sa_mask))
+			dfl |= 1ULL << (sig - 1);
+	}
+	return dfl;
+}
+
 static int sig_inject(struct restore_ctx *c, struct restore_task *t)
 {
 	TaskSignals *ts = t->priv[MOD_SIG];
@@ -368,9 +398,13 @@ static int sig_inject(struct restore_ctx *c, struct restore_task *t)
 	r = tracee_write(tr, tr->scratch, ka, sizeof(ka));
 	if (r < 0)
 		return r;
+	uint64_t dfl = default_sigs(t->pid);
 	for (int sig = 1; sig <= NSIG_KERNEL; sig++) {
+		const struct ksigaction *k = &ka[sig - 1];
 		if (!sig_settable(sig))
 			continue;
+		if (sig <= 64 && (dfl & (1ULL << (sig - 1))) && !k->handler && !k->flags && !k->restorer && !k->mask)
+			continue;   /* already so */
 		unsigned long addr = tr->scratch + (sig - 1) * sizeof(struct ksigaction);
 		r = INJECT(tr, &ret, __NR_rt_sigaction, sig, addr, 0, SIGSET_SIZE);
 		if (r < 0)
