@@ -28,6 +28,11 @@ static const char *const names[] = {
 static char dir[64];
 static FILE *sink;
 
+static void remove_dir(void)
+{
+	rmdir(dir);   /* empty: each input's file is removed after it */
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -35,6 +40,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	snprintf(dir, sizeof(dir), "/tmp/crest-fuzz.XXXXXX");
 	if (!mkdtemp(dir))
 		abort();
+	atexit(remove_dir);
 	sink = fopen("/dev/null", "w");
 	if (!sink)
 		abort();
