@@ -874,6 +874,16 @@ int mnt_dump_unreachable(struct dump_ctx *c, pid_t pid, const char *what, const 
 			if (d->host[i].old_id == sx.stx_mnt_id)
 				where = d->host[i].mp;
 	}
+	for (size_t i = 0; known && !where && d && i < d->nns; i++)
+		for (size_t k = 0; k < d->ns[i].pb.n_mounts; k++)
+			if (d->ns[i].pb.mounts[k]->old_id == sx.stx_mnt_id) {
+				pr_err("pid %d: %s (%s) is on mount %llu (%s) of another mount namespace of the tree "
+				       "(pid %d's): a file opened across mount namespaces is not supported yet; "
+				       "open it again inside the task's own namespace", pid, what, path,
+				       (unsigned long long)sx.stx_mnt_id, d->ns[i].pb.mounts[k]->mountpoint,
+				       d->ns[i].pids[0]);
+				return -ENOTSUP;
+			}
 	if (known && !where) {
 		pr_err("pid %d: %s (%s) is on mount %llu, which is in none of the tree's mount namespaces "
 		       "nor in crest's (unmounted since it was opened, e.g. the old root of a pivot_root): "
