@@ -584,6 +584,14 @@ static int dump_one_pipe(struct fshare_dump *d, const struct pref *refs, size_t 
 			f = F(d, refs[i].t, refs[i].f);
 			k = &cs->files[cs->nr_files];
 			*k = *f;
+			k->pb.locks = NULL;     /* none on pipes (locks.c refuses them) */
+			k->pb.n_locks = 0;
+			if (f->pb.fown) {       /* the keep copy is the one restored */
+				k->pb.fown = malloc(sizeof(*k->pb.fown));
+				if (!k->pb.fown)
+					return pr_errno(-ENOMEM, "pid %d: pipes", cs->pid);
+				*k->pb.fown = *f->pb.fown;
+			}
 			k->pb.id = (uint32_t)cs->nr_files;
 			k->pb.path = strdup(f->pb.path ? f->pb.path : "pipe");
 			if (!k->pb.path)

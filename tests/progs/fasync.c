@@ -2,7 +2,10 @@
  *  pipe A (read end fd 20): owner this process (F_OWNER_PID), SIGRTMIN+1;
  *  socketpair B (fd 22, peer 23): owner thread T (F_OWNER_TID), SIGRTMIN+2;
  *  pipe C (read end fd 24): owner our process group (F_OWNER_PGRP, shared
- *  with a child), plain SIGIO.
+ *  with a child), plain SIGIO;
+ *  the child: every fd but pipe A's read end, and a description of its own
+ *  of pipe A's write end (fd 26: owner us, SIGRTMIN+3), which we create at
+ *  restore (the pipe's creator) and hand over; checked with pidfd_getfd.
  * The check reads O_ASYNC, F_GETOWN_EX and F_GETSIG of each, then writes to
  * each and waits for the signal: A's with si_fd 20 in this process, B's
  * handled by thread T itself with si_fd 22, C's SIGIO. */
@@ -18,7 +21,7 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t got_a, got_b, got_c, fd_a, fd_b, tid_b;
-static pid_t tid_t;
+static pid_t tid_t, child;
 
 static void on_sig(int sig, siginfo_t *si, void *uc)
 {
@@ -75,6 +78,17 @@ static int check(void *arg)
 	r |= expect(20, F_OWNER_PID, getpid(), SIGRTMIN + 1, "pipe A");
 	r |= expect(22, F_OWNER_TID, tid_t, SIGRTMIN + 2, "socket B");
 	r |= expect(24, F_OWNER_PGRP, getpgrp(), 0, "pipe C");
+	int pfd = (int)syscall(SYS_pidfd_open, child, 0);
+	int cfd = pfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pfd, 26, 0);
+	if (cfd < 0) {
+		t_fail("the child's fd 26: %m");
+		r = -1;
+	} else {
+		r |= expect(cfd, F_OWNER_PID, getpid(), SIGRTMIN + 3, "the child's pipe A writer");
+		close(cfd);
+	}
+	if (pfd >= 0)
+		close(pfd);
 
 	n = got_a;
 	if (write(21, "a", 1) != 1 || wait_for(&got_a, n, "pipe A") || fd_a != 20) {
@@ -119,6 +133,7 @@ int main(int argc, char **argv)
 	t_init(argc, argv);
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGRTMIN + 1, &sa, NULL) || sigaction(SIGRTMIN + 2, &sa, NULL) ||
+	    sigaction(SIGRTMIN + 3, &sa, NULL) ||
 	    sigaction(SIGIO, &sa, NULL))
 		t_die("sigaction: %m");
 	if (pthread_create(&th, NULL, thread_fn, NULL))
@@ -140,12 +155,26 @@ int main(int argc, char **argv)
 	async(20, F_OWNER_PID, getpid(), SIGRTMIN + 1);
 	async(22, F_OWNER_TID, tid_t, SIGRTMIN + 2);
 	async(24, F_OWNER_PGRP, getpgrp(), 0);
-	int c = tp_fork();
+	child = tp_fork();
+	int c = child;
 	if (c < 0)
 		t_die("fork: %m");
 	if (c == 0) {
+		/* a description of pipe A's write end only the child holds: the
+		 * parent (the pipe's creator at restore) makes it, with its owner */
+		close(20);
+		at(open("/proc/self/fd/21", O_WRONLY), 26);
+		async(26, F_OWNER_PID, getppid(), SIGRTMIN + 3);
 		signal(SIGIO, SIG_IGN);
 		tp_idle();
+	}
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/fdinfo/26", child);
+	for (int k = 0; k < 2000; k++) {
+		char info[1024];
+		if (t_read_file(path, info, sizeof(info)) > 0 && strstr(info, "flags:\t02"))
+			break;   /* O_ASYNC (020000) set: the child is ready */
+		usleep(1000);
 	}
 	t_run(check, NULL);
 }
