@@ -709,13 +709,28 @@ int ns_restore_enter(struct restore_ctx *c, struct restore_task *t)
 		if (a.st_ino == b.st_ino)
 			want[k] = -1;   /* inherited */
 	}
-	/* its cgroups before its cgroup namespace (cgroup.c) */
-	if (s->task_ns[t->idx][NSK_CGROUP] >= 0 && s->task_img[t->idx])
+	/* its cgroups before its cgroup namespace (cgroup.c); a migration costs
+	 * an RCU grace period or so: skip those it is in already, which it can
+	 * tell while its view is crest's (full paths) */
+	if (s->task_ns[t->idx][NSK_CGROUP] >= 0 && s->task_img[t->idx]) {
+		_cleanup_free_ char *cur = NULL;
+		struct stat a, b;
+		bool crest_view = s->own[NSK_CGROUP] >= 0 && fstat(s->own[NSK_CGROUP], &a) == 0 &&
+				  stat("/proc/self/ns/cgroup", &b) == 0 && a.st_ino == b.st_ino;
+		if (crest_view && read_file_at(AT_FDCWD, "/proc/self/cgroup", &cur, NULL) < 0)
+			cur = NULL;
 		for (size_t i = 0; i < s->task_img[t->idx]->n_cgroup; i++) {
-			int r = cgroupns_join(t->pid, s->task_img[t->idx]->cgroup[i], s->cg_dirs[t->idx][i]);
+			const char *line = s->task_img[t->idx]->cgroup[i], *at;
+			size_t n = strlen(line);
+			int r;
+			if (cur && (at = strstr(cur, line)) && (at == cur || at[-1] == '\n') &&
+			    (at[n] == '\n' || !at[n]))
+				continue;
+			r = cgroupns_join(t->pid, line, s->cg_dirs[t->idx][i]);
 			if (r < 0)
 				return r;
 		}
+	}
 	for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
 		enum ns_kind k = order[i];
 		if (want[k] >= 0 && setns(want[k], kinds[k].flag) < 0)
