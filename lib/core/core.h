@@ -15,4 +15,7 @@ void core_regs_from_image(const X86Regs *x, struct user_regs_struct *r);
 int dump_release_all(struct dump_ctx *c);
 /* dump.c: fill the chain/format fields of inv and write inventory.img */
 int dump_inventory_finish(struct dump_ctx *c, Inventory *inv, bool pre_dump);
+/* dump.c: fn(o) with SIGPIPE blocked, a SIGPIPE it raised taken out again
+ * (crest_dump, crest_pre_dump). */
+int dump_sigpipe_blocked(int (*fn)(const struct crest_opts *o), const struct crest_opts *o);
 #endif

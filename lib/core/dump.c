@@ -306,7 +306,7 @@ out:
  * SIGPIPE raised meanwhile is taken out again before the caller's mask is
  * back.
  */
-int crest_dump(const struct crest_opts *o)
+int dump_sigpipe_blocked(int (*fn)(const struct crest_opts *o), const struct crest_opts *o)
 {
 	sigset_t pipe, old, pend;
 	sigemptyset(&pipe);
@@ -315,7 +315,7 @@ int crest_dump(const struct crest_opts *o)
 	bool was_pending = sigismember(&pend, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipe, &old);
 
-	int r = dump_tree(o);
+	int r = fn(o);
 
 	if (!was_pending && !sigismember(&old, SIGPIPE)) {
 		struct timespec zero = { 0, 0 };
@@ -324,4 +324,9 @@ int crest_dump(const struct crest_opts *o)
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return r;
+}
+
+int crest_dump(const struct crest_opts *o)
+{
+	return dump_sigpipe_blocked(dump_tree, o);
 }

@@ -142,24 +142,8 @@ out:
 	return r;
 }
 
-/* SIGPIPE blocked as for crest_dump (dump.c): a log pipe whose reader went
- * away must not kill crest in the middle of an injected syscall. */
+/* SIGPIPE blocked as for crest_dump (dump.c). */
 int crest_pre_dump(const struct crest_opts *o)
 {
-	sigset_t pipe, old, pend;
-	sigemptyset(&pipe);
-	sigaddset(&pipe, SIGPIPE);
-	sigpending(&pend);
-	bool was_pending = sigismember(&pend, SIGPIPE);
-	pthread_sigmask(SIG_BLOCK, &pipe, &old);
-
-	int r = pre_dump_tree(o);
-
-	if (!was_pending && !sigismember(&old, SIGPIPE)) {
-		struct timespec zero = { 0, 0 };
-		while (sigtimedwait(&pipe, NULL, &zero) == SIGPIPE)
-			;
-	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return r;
+	return dump_sigpipe_blocked(pre_dump_tree, o);
 }
